@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the binary, read once from the environment and
+// passed down; nothing below cmd reads the environment.
+type Config struct {
+	DatabaseURL     string        // DATABASE_URL: app role DSN; empty → embedded PostgreSQL under DataDir
+	MigrateURL      string        // MIGRATE_DATABASE_URL: owner role DSN for `migrate`
+	ListenAddr      string        // LISTEN_ADDR
+	BaseURL         string        // BASE_URL
+	DataDir         string        // DATA_DIR
+	LogLevel        slog.Level    // LOG_LEVEL
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	RequestTimeout  time.Duration // REQUEST_TIMEOUT
+	ReadTimeout     time.Duration // READ_TIMEOUT
+	WriteTimeout    time.Duration // WRITE_TIMEOUT
+	IdleTimeout     time.Duration // IDLE_TIMEOUT
+	BodyLimit       int           // BODY_LIMIT (bytes)
+	TrustedProxies  []netip.Prefix
+	DBMaxConns      int // DB_MAX_CONNS
+}
+
+// LoadConfig reads the environment; every bad value is reported at once.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		MigrateURL:  getenv("MIGRATE_DATABASE_URL"),
+		ListenAddr:  or(getenv("LISTEN_ADDR"), "127.0.0.1:8080"),
+		DataDir:     or(getenv("DATA_DIR"), ".tuhono"),
+	}
+	var errs []string
+	c.BaseURL = strings.TrimSuffix(or(getenv("BASE_URL"), "http://"+displayAddr(c.ListenAddr)), "/")
+	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		errs = append(errs, "LOG_LEVEL: use debug, info, warn or error")
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, name+": use a positive duration such as 20s")
+			return def
+		}
+		return d
+	}
+	num := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, name+": use a positive whole number")
+			return def
+		}
+		return n
+	}
+	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 20*time.Second)
+	c.RequestTimeout = dur("REQUEST_TIMEOUT", 20*time.Second)
+	c.ReadTimeout = dur("READ_TIMEOUT", 15*time.Second)
+	c.WriteTimeout = dur("WRITE_TIMEOUT", 30*time.Second)
+	c.IdleTimeout = dur("IDLE_TIMEOUT", 60*time.Second)
+	c.BodyLimit = num("BODY_LIMIT", 1<<20)
+	c.DBMaxConns = num("DB_MAX_CONNS", 20)
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(p); aerr == nil {
+				pfx = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				errs = append(errs, "TRUSTED_PROXIES: "+p+" is not an address or CIDR")
+				continue
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func or(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func displayAddr(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "localhost" + addr
+	}
+	return addr
+}
+
+// getenv is the process environment.
+var getenv = os.Getenv

@@ -1,0 +1,91 @@
+// Command tuhono is the one binary of Tūhono: the server and its
+// administration commands.
+//
+//	tuhono [serve]                 run the server (the default)
+//	tuhono migrate up|down|status  change or show the schema
+//	tuhono seed demo               create the demo region
+//	tuhono version                 print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tuhono:", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log, serveHooks{})
+	case "migrate":
+		err = migrate(ctx, cfg, log, args)
+	case "seed":
+		err = seed(ctx, cfg, log, args)
+	case "version", "--version", "-v":
+		fmt.Println("tuhono", buildVersion())
+	case "help", "--help", "-h":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "tuhono: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintf(os.Stderr, "tuhono: %v\n%s", err, usage)
+			return 2
+		}
+		fmt.Fprintln(os.Stderr, "tuhono:", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `usage:
+  tuhono [serve]                 run the server (default)
+  tuhono migrate up|down|status  apply, roll back one, or list migrations
+  tuhono seed demo               create the demo region (idempotent)
+  tuhono version                 print the version
+configuration is read from the environment: see README.md
+`
+
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+func buildVersion() string {
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tuhono/tuhono/handlers/api"
+	"github.com/tuhono/tuhono/handlers/httpx"
+	"github.com/tuhono/tuhono/handlers/web"
+	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/tenants"
+)
+
+// Options configure the server. cmd builds them from Config.
+type Options struct {
+	DB             *db.DB
+	Directory      *tenants.Directory
+	Log            *slog.Logger
+	Version        string
+	BaseURL        string
+	BodyLimit      int           // bytes; 0 means 1 MiB
+	ReadTimeout    time.Duration // 0 means 15 s: never unlimited
+	WriteTimeout   time.Duration // 0 means 30 s
+	IdleTimeout    time.Duration // 0 means 60 s
+	RequestTimeout time.Duration // per-request context deadline; 0 means 20 s
+	TrustedProxies []netip.Prefix
+	// Ready reports whether the server can take traffic (database reachable,
+	// schema current).
+	Ready func(ctx context.Context) error
+	// Authenticate identifies callers on tenant routes; nil until sign-in
+	// exists, which leaves every tenant route answering 404.
+	Authenticate httpx.Authenticator
+	// Mount adds routes before the catch-all 404 (the load driver's bare
+	// handlers, tests' slow handlers).
+	Mount func(app *fiber.App)
+}
+
+func orDefault[T comparable](v, d T) T {
+	var zero T
+	if v == zero {
+		return d
+	}
+	return v
+}
+
+// New builds the server.
+func New(o Options) (*fiber.App, error) {
+	site, err := web.New(web.Config{BaseURL: o.BaseURL, Version: o.Version})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	frame := &httpx.Frame{
+		Log:            o.Log,
+		RequestTimeout: orDefault(o.RequestTimeout, 20*time.Second),
+		TrustedProxies: o.TrustedProxies,
+		Pages:          site,
+		Directory:      o.Directory,
+		Authenticate:   o.Authenticate,
+		Metrics:        httpx.NewMetrics(reg, o.DB.Stats),
+		HSTS:           len(o.BaseURL) > 8 && o.BaseURL[:8] == "https://",
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "tuhono",
+		ServerHeader:          "",
+		DisableStartupMessage: true,
+		CaseSensitive:         true, // /t/Foo must not reach /t/foo's routes
+		StrictRouting:         false,
+		BodyLimit:             orDefault(o.BodyLimit, 1<<20),
+		ReadTimeout:           orDefault(o.ReadTimeout, 15*time.Second),
+		WriteTimeout:          orDefault(o.WriteTimeout, 30*time.Second),
+		IdleTimeout:           orDefault(o.IdleTimeout, 60*time.Second),
+		ReadBufferSize:        8192,
+		ErrorHandler:          frame.ErrorHandler,
+	})
+	app.Use(frame.Begin, recover.New(), httpx.Hygiene)
+
+	app.Get("/healthz", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"status": "ok"})
+	})
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		if err := o.Ready(c.UserContext()); err != nil {
+			o.Log.WarnContext(c.UserContext(), "not ready", "err", db.LogSafe(err))
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
+		}
+		return c.JSON(fiber.Map{"status": "ready"})
+	})
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	site.Routes(app)
+	a := api.New(app, api.Deps{DB: o.DB, Frame: frame, Log: o.Log, Version: o.Version})
+	site.APIReference(app, api.Prefix+"/reference", a.OpenAPI)
+	if o.Mount != nil {
+		o.Mount(app)
+	}
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app, nil
+}

@@ -1,0 +1,53 @@
+package tenants
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Actor is whoever a request acts for: a signed-in user with their roles at the
+// resolved tenant, or the system itself (migrations, seeds, scheduled jobs).
+type Actor struct {
+	UserID uuid.UUID
+	Name   string
+	Roles  []string
+	System bool
+}
+
+// HasRole reports whether the actor holds role at the current tenant.
+func (a Actor) HasRole(role string) bool {
+	for _, r := range a.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+type tenantKey struct{}
+type actorKey struct{}
+
+// WithTenant returns ctx carrying t. Only the tenant resolution middleware and
+// trusted system code (seeds, admin commands) call it: the tenant never comes
+// from a form field, a query parameter or a JSON body.
+func WithTenant(ctx context.Context, t Tenant) context.Context {
+	return context.WithValue(ctx, tenantKey{}, t)
+}
+
+// FromContext returns the tenant ctx carries, if any.
+func FromContext(ctx context.Context) (Tenant, bool) {
+	t, ok := ctx.Value(tenantKey{}).(Tenant)
+	return t, ok && t.ID != uuid.Nil
+}
+
+// WithActor returns ctx carrying a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor ctx carries, if any.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

@@ -25,6 +25,9 @@ func (f *Frame) ErrorHandler(c *fiber.Ctx, err error) error {
 		err = fromFiber(fe)
 	}
 	status := Status(err)
+	if RequestID(c) == "" {
+		f.stamp(c)
+	}
 	id := RequestID(c)
 	if status >= 500 {
 		f.Log.ErrorContext(c.UserContext(), "request failed", "id", id, "status", status, "err", logSafe(err))

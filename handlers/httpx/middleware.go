@@ -25,6 +25,25 @@ var goodRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,128}$`)
 // headers and no-store caching. Static files override the caching.
 func (f *Frame) Begin(c *fiber.Ctx) error {
 	start := time.Now()
+	f.stamp(c)
+	ctx, cancel := context.WithTimeout(context.Background(), f.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(context.WithValue(ctx, requestIDKey, RequestID(c)))
+
+	err := c.Next()
+	if err != nil {
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			c.Status(fiber.StatusInternalServerError)
+		}
+	}
+	f.finish(c, start)
+	return nil
+}
+
+// stamp gives the request its client IP and id and the response its
+// security headers. The error handler stamps requests that fasthttp refused
+// before any middleware ran (an oversized body, say).
+func (f *Frame) stamp(c *fiber.Ctx) {
 	remote, trusted := f.clientIP(c)
 	c.Locals(localClientIP, remote)
 
@@ -34,10 +53,6 @@ func (f *Frame) Begin(c *fiber.Ctx) error {
 	}
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-ID", id)
-
-	ctx, cancel := context.WithTimeout(context.Background(), f.RequestTimeout)
-	defer cancel()
-	c.SetUserContext(context.WithValue(ctx, requestIDKey, id))
 
 	h := &c.Response().Header
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -51,17 +66,8 @@ func (f *Frame) Begin(c *fiber.Ctx) error {
 		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 	}
 	// Health pages and API answers may hold personal health information:
-	// never cached by a browser or a proxy.
+	// never cached by a browser or a proxy. Static files override this.
 	h.Set("Cache-Control", "no-store")
-
-	err := c.Next()
-	if err != nil {
-		if herr := c.App().ErrorHandler(c, err); herr != nil {
-			c.Status(fiber.StatusInternalServerError)
-		}
-	}
-	f.finish(c, start)
-	return nil
 }
 
 // finish writes the access log line and the metrics: the route pattern, not

@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -39,6 +41,7 @@ var (
 	shared   *Env
 	setupErr error
 	cleanup  []func()
+	cluster  string // superuser DSN of the test server
 )
 
 // Main runs the package's tests and then removes what the harness made. Every
@@ -87,6 +90,7 @@ func setup() (*Env, error) {
 		cleanup = append(cleanup, func() { emb.Stop(context.Background()) })
 		super = emb.SuperURL()
 	}
+	cluster = super
 	if err := db.EnsureRoles(ctx, super, ownerPW, appPW); err != nil {
 		return nil, err
 	}
@@ -97,7 +101,7 @@ func setup() (*Env, error) {
 	cleanup = append(cleanup, func() { dropDatabase(super, name) })
 	env := &Env{Name: name}
 	var err error
-	if env.SuperURL, err = db.WithCredentials(super, "", "", name); err != nil {
+	if env.SuperURL, err = withDatabase(super, name); err != nil {
 		return nil, err
 	}
 	if env.OwnerURL, err = db.WithCredentials(super, "tuhono_owner", ownerPW, name); err != nil {
@@ -122,6 +126,27 @@ func setup() (*Env, error) {
 	return env, nil
 }
 
+// EmptyDatabase makes another database on the test server, with the roles
+// but without migrations, dropped when tb ends; it returns the owner's and
+// the app's DSNs.
+func EmptyDatabase(tb testing.TB) (ownerURL, appURL string) {
+	tb.Helper()
+	New(tb)
+	name := "tuhono_test_" + randomHex(6)
+	if err := db.EnsureDatabase(context.Background(), cluster, name); err != nil {
+		tb.Fatalf("dbtest.EmptyDatabase: %v", err)
+	}
+	tb.Cleanup(func() { dropDatabase(cluster, name) })
+	var err error
+	if ownerURL, err = db.WithCredentials(cluster, "tuhono_owner", testPassword, name); err != nil {
+		tb.Fatal(err)
+	}
+	if appURL, err = db.WithCredentials(cluster, "tuhono_app", testPassword, name); err != nil {
+		tb.Fatal(err)
+	}
+	return ownerURL, appURL
+}
+
 func dropDatabase(super, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -131,6 +156,16 @@ func dropDatabase(super, name string) {
 	}
 	defer c.Close(ctx)
 	c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+}
+
+// withDatabase points a URL-form DSN at another database, keeping its user.
+func withDatabase(dsn, name string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("TEST_DATABASE_URL must be a postgres:// URL")
+	}
+	u.Path = "/" + name
+	return u.String(), nil
 }
 
 func randomHex(n int) string {

@@ -87,8 +87,8 @@ func TestBadInputOnTheFrame(t *testing.T) {
 	big := strings.Repeat("x", 4096)
 	cases := []struct {
 		name, method, path, ctype, body string
-		want                             int
-		problem                          bool
+		want                            int
+		problem                         bool
 	}{
 		{"oversized body", "POST", "/api/v1/t/" + tn.Slug, "application/json", `{"a":"` + big + `"}`, 413, true},
 		{"wrong content type", "POST", "/api/v1/t/" + tn.Slug, "text/plain", "hello", 415, true},

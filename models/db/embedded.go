@@ -154,6 +154,13 @@ func startEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 	if err != nil {
 		return nil, err
 	}
+	// With no cluster yet and no binaries to make one, say so before
+	// touching the file system: one clear line, nothing half-made.
+	if _, err := os.Stat(filepath.Join(abs, "pg", "data", "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
+		if _, err := embeddedFindBins(ctx, 0, ""); err != nil {
+			return nil, err
+		}
+	}
 	runAs, err := embeddedLookupRunAs()
 	if err != nil {
 		return nil, err

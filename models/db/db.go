@@ -41,7 +41,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if pc.RuntimeParams["application_name"] == "" {
 		pc.RuntimeParams["application_name"] = "tuhono"
 	}
-	sqlDB := stdlib.OpenDB(*pc)
+	sqlDB := sql.OpenDB(connector{stdlib.GetConnector(*pc)})
 	n := cfg.MaxConns
 	if n <= 0 {
 		n = 20

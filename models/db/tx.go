@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/tuhono/tuhono/models/fault"
@@ -39,7 +38,7 @@ func (d *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
 	// uuid.UUID.String always yields 36 hex-and-hyphen characters: it can be
 	// written as a literal without quoting concerns.
 	set := "SET LOCAL app.tenant_id = '" + t.ID.String() + "'"
-	return d.run(ctx, "db.InTenant", "BEGIN ISOLATION LEVEL READ COMMITTED; "+set, &Tx{Tenant: t}, fn)
+	return d.run(ctx, "db.InTenant", []string{"BEGIN ISOLATION LEVEL READ COMMITTED", set}, &Tx{Tenant: t}, fn)
 }
 
 // AcrossTenants runs fn in one READ ONLY transaction that may read the rows of
@@ -68,7 +67,7 @@ func (d *DB) AcrossTenants(ctx context.Context, ids []uuid.UUID, purpose string,
 		return fmt.Errorf("db.AcrossTenants: %w", err)
 	}
 	set := "SET LOCAL app.tenant_ids = '{" + strings.Join(list, ",") + "}'"
-	return d.run(ctx, "db.AcrossTenants", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "+set, &Tx{}, fn)
+	return d.run(ctx, "db.AcrossTenants", []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", set}, &Tx{}, fn)
 }
 
 // Platform runs fn in one transaction that may read and write the platform
@@ -79,7 +78,7 @@ func (d *DB) Platform(ctx context.Context, purpose string, fn func(*Tx) error) e
 		return fmt.Errorf("db.Platform: %w", err)
 	}
 	d.log.DebugContext(ctx, "platform access", "purpose", purpose)
-	return d.run(ctx, "db.Platform", "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL app.scope = 'platform'", &Tx{}, fn)
+	return d.run(ctx, "db.Platform", platformBegin, &Tx{}, fn)
 }
 
 func checkPurpose(p string) error {
@@ -95,7 +94,7 @@ func (d *DB) recordAccess(ctx context.Context, purpose string, ids []string) err
 	if actor.UserID != uuid.Nil {
 		user = actor.UserID
 	}
-	return d.run(ctx, "db.recordAccess", "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL app.scope = 'platform'", &Tx{}, func(tx *Tx) error {
+	return d.run(ctx, "db.recordAccess", platformBegin, &Tx{}, func(tx *Tx) error {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return err
@@ -105,51 +104,64 @@ func (d *DB) recordAccess(ctx context.Context, purpose string, ids []string) err
 	})
 }
 
-// run takes one connection, opens the transaction with begin (a BEGIN and a
-// SET LOCAL sent as one simple-protocol message: one round trip, not two),
-// hands fn a GORM session on that connection, then commits or rolls back. A
-// connection whose transaction could not be closed is discarded, never
-// returned to the pool with a setting or a transaction still open.
-func (d *DB) run(ctx context.Context, where, begin string, tx *Tx, fn func(*Tx) error) (err error) {
-	conn, err := d.sql.Conn(ctx)
+var platformBegin = []string{"BEGIN ISOLATION LEVEL READ COMMITTED", "SET LOCAL app.scope = 'platform'"}
+
+// run takes one connection, leaves the begin statements (BEGIN and the SET
+// LOCAL of the scope) pending on it so they travel in one batch with fn's
+// first statement (see driver.go), hands fn a GORM session on that
+// connection, then commits or rolls back. A connection whose transaction
+// could not be closed is discarded, never returned to the pool with a
+// setting or a transaction still open.
+func (d *DB) run(ctx context.Context, where string, begin []string, tx *Tx, fn func(*Tx) error) (err error) {
+	c, err := d.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, Translate(err))
 	}
-	open := false
+	open := true
 	defer func() {
-		if open {
-			if rerr := rollback(conn); rerr != nil {
-				discard(conn)
+		if open && sent(c) {
+			if rerr := rollback(c); rerr != nil {
+				discard(c)
 			}
 		}
-		conn.Close()
+		c.Close()
 	}()
-	if _, err := conn.ExecContext(ctx, begin, pgx.QueryExecModeSimpleProtocol); err != nil {
-		discard(conn)
+	if err := c.Raw(func(dc any) error { dc.(*conn).hold(begin...); return nil }); err != nil {
 		return fmt.Errorf("%s: begin: %w", where, Translate(err))
 	}
-	open = true
 	tx.DB = d.gorm.Session(&gorm.Session{Context: ctx, NewDB: true})
-	tx.DB.Statement.ConnPool = connPool{conn}
+	tx.DB.Statement.ConnPool = connPool{c}
 
 	// A panic in fn unwinds through the deferred rollback above.
 	if err := fn(tx); err != nil {
 		return fmt.Errorf("%s: %w", where, Translate(err))
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT", pgx.QueryExecModeSimpleProtocol); err != nil {
-		discard(conn)
-		open = false
+	open = false
+	if !sent(c) {
+		return nil // fn ran no statement: there is no transaction to commit
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		discard(c)
 		return fmt.Errorf("%s: commit: %w", where, Translate(err))
 	}
-	open = false
 	return nil
+}
+
+// sent reports whether the held begin statements went out (so a transaction
+// is open), and drops them if they did not.
+func sent(c *sql.Conn) bool {
+	held := false
+	if err := c.Raw(func(dc any) error { held = dc.(*conn).held(); return nil }); err != nil {
+		return true // cannot tell: treat it as open, so it is rolled back or discarded
+	}
+	return !held
 }
 
 // rollback ends an open transaction even when the request's context is done.
 func rollback(conn *sql.Conn) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := conn.ExecContext(ctx, "ROLLBACK", pgx.QueryExecModeSimpleProtocol)
+	_, err := conn.ExecContext(ctx, "ROLLBACK")
 	return err
 }
 

@@ -1,0 +1,106 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/db/dbtest"
+	"github.com/tuhono/tuhono/models/fault"
+)
+
+// The first statement of a transaction travels in a batch with BEGIN and SET
+// LOCAL; every value must scan exactly as it does from a later statement.
+func TestFirstStatementScansLikeAnyOther(t *testing.T) {
+	env := dbtest.New(t)
+	ctx, _ := env.Tenant(t)
+	const q = `SELECT true AS b, 7::int2 AS i2, 8::int4 AS i4, 9::int8 AS i8, 1.5::float4 AS f4, 2.5::float8 AS f8,
+		'2026-11-22 10:00:00+13'::timestamptz AS ts, '2026-11-22'::date AS d, 'Māori'::text AS t,
+		'{"a":1}'::jsonb AS j, '\x0102'::bytea AS by, 12.50::numeric AS n, NULL::text AS nul,
+		'018f6b9e-5c1a-7000-8000-000000000001'::uuid AS u, ARRAY[1,2]::int[] AS arr,
+		ARRAY['a b','c']::text[] AS tarr, '1 day 02:00'::interval AS iv, '10.0.0.1/32'::inet AS ip,
+		'-0.000123'::numeric AS small, 'NaN'::numeric AS nan, '12:30'::time AS tm,
+		'[2026-01-01 00:00+00,2026-01-02 00:00+00)'::tstzrange AS rng, ARRAY['018f6b9e-5c1a-7000-8000-000000000001']::uuid[] AS uarr,
+		'{"b":[1,2]}'::json AS js, 'x'::varchar AS vc, 'y'::char(2) AS ch`
+	var first, second []map[string]any
+	err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		if err := tx.Raw(q).Scan(&first).Error; err != nil {
+			return err
+		}
+		return tx.Raw(q).Scan(&second).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compared as printed: NaN is never DeepEqual to itself.
+	if len(first) != 1 || len(first[0]) != 26 || fmt.Sprintf("%#v", first) != fmt.Sprintf("%#v", second) {
+		t.Fatalf("first statement scanned as\n%#v\nlater statement as\n%#v", first, second)
+	}
+}
+
+func TestFirstStatementWrites(t *testing.T) {
+	env := dbtest.New(t)
+	ctx, tn := env.Tenant(t)
+	var affected int64
+	err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		res := tx.Exec(`INSERT INTO tenant_settings (tenant_id, support_contact_target_days) VALUES (?, 2)`, tn.ID)
+		affected = res.RowsAffected
+		return res.Error
+	})
+	if err != nil || affected != 1 {
+		t.Fatalf("insert as first statement: affected %d, %v", affected, err)
+	}
+}
+
+func TestTransactionWithoutStatementsSendsNothing(t *testing.T) {
+	env := dbtest.New(t)
+	ctx, _ := env.Tenant(t)
+	if err := env.DB.InTenant(ctx, func(*db.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := env.DB.InTenant(ctx, func(*db.Tx) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A failing first statement leaves an aborted transaction that must be rolled
+// back before the connection is used again.
+func TestFailedFirstStatementLeavesTheConnectionClean(t *testing.T) {
+	env := dbtest.New(t)
+	d, err := db.Open(context.Background(), db.Config{URL: env.AppURL, MaxConns: 1, Logger: dbtest.Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctxA, _ := env.Tenant(t)
+	ctxB, b := env.Tenant(t)
+	err = d.InTenant(ctxA, func(tx *db.Tx) error { return tx.Exec(`SELECT 1/0`).Error })
+	if !errors.Is(err, fault.Invalid) {
+		t.Fatalf("division by zero: got %v, want invalid", err)
+	}
+	var setting string
+	err = d.InTenant(ctxB, func(tx *db.Tx) error {
+		return tx.Raw(`SELECT current_setting('app.tenant_id')`).Row().Scan(&setting)
+	})
+	if err != nil || setting != b.ID.String() {
+		t.Fatalf("next transaction on the same connection: %q, %v", setting, err)
+	}
+	// A cancelled context mid-transaction does not poison the pool either.
+	cctx, cancel := context.WithCancel(ctxA)
+	err = d.InTenant(cctx, func(tx *db.Tx) error {
+		cancel()
+		return tx.Exec(`SELECT pg_sleep(0.2)`).Error
+	})
+	if err == nil {
+		t.Fatal("a cancelled transaction succeeded")
+	}
+	err = d.InTenant(ctxB, func(tx *db.Tx) error {
+		return tx.Raw(`SELECT current_setting('app.tenant_id')`).Row().Scan(&setting)
+	})
+	if err != nil || setting != b.ID.String() {
+		t.Fatalf("after a cancelled transaction: %q, %v", setting, err)
+	}
+}

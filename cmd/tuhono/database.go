@@ -21,7 +21,9 @@ type source struct {
 }
 
 func openSource(ctx context.Context, cfg Config, log *slog.Logger) (*source, error) {
-	if cfg.DatabaseURL != "" {
+	// Either URL names a real server: the migration Job of a deployment has
+	// only the owner's, and must never start a development database.
+	if cfg.DatabaseURL != "" || cfg.MigrateURL != "" {
 		return &source{AppURL: cfg.DatabaseURL, OwnerURL: cfg.MigrateURL}, nil
 	}
 	e, err := db.StartEmbedded(ctx, cfg.DataDir, log)

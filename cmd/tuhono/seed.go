@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,6 +24,9 @@ func seed(ctx context.Context, cfg Config, log *slog.Logger, args []string) erro
 		if err := src.migrateUp(ctx, log); err != nil {
 			return err
 		}
+	}
+	if src.AppURL == "" {
+		return errors.New("set DATABASE_URL to the app role's DSN")
 	}
 	d, err := db.Open(ctx, db.Config{URL: src.AppURL, MaxConns: 2, Logger: log})
 	if err != nil {

@@ -45,6 +45,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 			return err
 		}
 	}
+	if src.AppURL == "" {
+		return errors.New("set DATABASE_URL to the app role's DSN (MIGRATE_DATABASE_URL alone is for migrations)")
+	}
 	d, err := db.Open(ctx, db.Config{URL: src.AppURL, MaxConns: cfg.DBMaxConns, Logger: log})
 	if err != nil {
 		return err

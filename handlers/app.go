@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -54,6 +55,9 @@ func orDefault[T comparable](v, d T) T {
 
 // New builds the server.
 func New(o Options) (*fiber.App, error) {
+	if o.DB == nil || o.Directory == nil || o.Log == nil || o.Ready == nil {
+		return nil, errors.New("handlers.New: DB, Directory, Log and Ready are required")
+	}
 	site, err := web.New(web.Config{BaseURL: o.BaseURL, Version: o.Version})
 	if err != nil {
 		return nil, err

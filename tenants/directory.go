@@ -65,7 +65,11 @@ func (d *Directory) Resolve(ctx context.Context, slug string) (Tenant, error) {
 		d.mu.RLock()
 		gen := d.gen
 		d.mu.RUnlock()
-		t, err := d.load(ctx, slug)
+		// The load serves every request waiting on this slug, so it must not
+		// die with the first caller's deadline.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		t, err := d.load(lctx, slug)
 		switch {
 		case errors.Is(err, ErrUnknown):
 			d.store(slug, gen, entry{missing: true, expires: d.now().Add(d.ttl)})

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Load says how to drive one target.
+type Load struct {
+	URL      string        // a loopback http:// URL; anything else is refused
+	Clients  int           // concurrent clients, each with one keep-alive connection
+	Warmup   time.Duration // driven but not measured (errors still count)
+	Duration time.Duration // measured
+	Timeout  time.Duration // per request; 0 means 10 s
+}
+
+// Result is what one Drive measured.
+type Result struct {
+	Requests  int             // requests started in the measured window and completed
+	Errors    int             // failed requests, warm-up included
+	ErrorKind map[string]int  // what failed, with counts
+	Elapsed   time.Duration   // from the start of the measured window to the last completion
+	Conns     int             // connections dialled: Clients unless the server closed some
+	Latencies []time.Duration // of the measured requests, sorted
+}
+
+// RPS is measured requests per second.
+func (r Result) RPS() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// Percentile returns the nearest-rank p-th percentile (0 < p ≤ 100) of the
+// measured latencies, 0 when there are none.
+func (r Result) Percentile(p float64) time.Duration {
+	n := len(r.Latencies)
+	if n == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(n))) - 1
+	i = max(0, min(i, n-1))
+	return r.Latencies[i]
+}
+
+// maxErrorKinds bounds the distinct error descriptions kept; the rest are
+// counted under "other".
+const maxErrorKinds = 20
+
+// worker is one client's private tally, merged when the run ends.
+type worker struct {
+	lat     []time.Duration
+	errs    map[string]int
+	nerr    int
+	lastEnd time.Time
+}
+
+func (w *worker) fail(kind string) {
+	w.nerr++
+	if w.errs == nil {
+		w.errs = map[string]int{}
+	}
+	w.errs[kind]++
+}
+
+// Drive sends GET requests to l.URL from l.Clients concurrent clients, each a
+// loop of request, read the whole body, next request, on its own keep-alive
+// connection, for l.Warmup and then l.Duration. A request whose status is not
+// 2xx, or that fails in transport, is an error. It returns once every client
+// has stopped: no client starts a request after the window ends, and one in
+// flight then is bounded by l.Timeout.
+func Drive(ctx context.Context, l Load) (Result, error) {
+	u, err := url.Parse(l.URL)
+	if err != nil || u.Scheme != "http" {
+		return Result{}, errors.New("load: the target must be an http:// URL")
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return Result{}, fmt.Errorf("load: only loopback targets (127.0.0.1) are driven, not %q", u.Hostname())
+	}
+	if l.Clients < 1 || l.Duration <= 0 || l.Warmup < 0 {
+		return Result{}, errors.New("load: need at least one client and a positive duration")
+	}
+	timeout := l.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+
+	var dials atomic.Int64
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dialer.DialContext(ctx, network, addr)
+	}
+
+	// The capacity guess saves most regrowth: ~30k req/s shared by the clients.
+	guess := int(l.Duration.Seconds()*30000)/l.Clients + 64
+	guess = min(guess, 1<<20)
+
+	start := time.Now()
+	measureFrom := start.Add(l.Warmup)
+	end := measureFrom.Add(l.Duration)
+	ws := make([]*worker, l.Clients)
+	var wg sync.WaitGroup
+	for i := range ws {
+		w := &worker{lat: make([]time.Duration, 0, guess)}
+		ws[i] = w
+		// Each client has its own transport limited to one connection, so
+		// "one keep-alive connection per client" holds by construction.
+		tr := &http.Transport{
+			Proxy:               nil, // never an HTTP_PROXY from the environment
+			DialContext:         dial,
+			MaxIdleConns:        1,
+			MaxIdleConnsPerHost: 1,
+			MaxConnsPerHost:     1,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+			ForceAttemptHTTP2:   false,
+		}
+		client := &http.Client{Transport: tr, Timeout: timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+		if err != nil {
+			return Result{}, fmt.Errorf("load: %w", err)
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", "tuhono-bench")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer tr.CloseIdleConnections()
+			for {
+				t0 := time.Now()
+				if !t0.Before(end) || ctx.Err() != nil {
+					return
+				}
+				// The request is reused: allowed once the previous body is closed.
+				resp, err := client.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err == nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
+						err = statusError(resp.StatusCode)
+					}
+				}
+				t1 := time.Now()
+				w.lastEnd = t1
+				if err != nil {
+					if ctx.Err() != nil {
+						return // interrupted, not a server failure
+					}
+					w.fail(describe(err))
+				}
+				if !t0.Before(measureFrom) {
+					w.lat = append(w.lat, t1.Sub(t0))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("load: interrupted: %w", err)
+	}
+
+	r := Result{ErrorKind: map[string]int{}, Conns: int(dials.Load())}
+	n := 0
+	last := measureFrom
+	for _, w := range ws {
+		n += len(w.lat)
+		if w.lastEnd.After(last) {
+			last = w.lastEnd
+		}
+	}
+	r.Latencies = make([]time.Duration, 0, n)
+	for _, w := range ws {
+		r.Latencies = append(r.Latencies, w.lat...)
+		r.Errors += w.nerr
+		for k, v := range w.errs {
+			if _, ok := r.ErrorKind[k]; !ok && len(r.ErrorKind) >= maxErrorKinds {
+				k = "other"
+			}
+			r.ErrorKind[k] += v
+		}
+	}
+	slices.Sort(r.Latencies)
+	r.Requests = n
+	r.Elapsed = last.Sub(measureFrom)
+	return r, nil
+}
+
+type statusError int
+
+func (s statusError) Error() string { return fmt.Sprintf("HTTP %d", int(s)) }
+
+// describe reduces an error to a stable description for counting: the
+// URL (with its ephemeral port) is dropped.
+func describe(err error) string {
+	var s statusError
+	if errors.As(err, &s) {
+		return s.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := err.Error()
+	if len(msg) > 120 {
+		msg = msg[:120] + "…"
+	}
+	return "transport: " + msg
+}
+
+// Probe makes one request to target and checks it answers 2xx with a body
+// containing want, so that a scenario is known to do what it says before it
+// is measured (a fast 404 is not a fast tenant read).
+func Probe(ctx context.Context, target, want string) error {
+	u, err := url.Parse(target)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("probe: only loopback targets, not %q", u.Hostname())
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	c := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", u.Path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", u.Path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || !strings.Contains(string(body), want) {
+		if len(body) > 300 {
+			body = body[:300]
+		}
+		return fmt.Errorf("probe %s: HTTP %d, want 2xx with %q; body: %s", u.Path, resp.StatusCode, want, body)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestDriveCountsAndPercentiles(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Microsecond)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer srv.Close()
+
+	const clients = 4
+	const d = 300 * time.Millisecond
+	began := time.Now()
+	res, err := Drive(context.Background(), Load{URL: srv.URL + "/healthz", Clients: clients, Warmup: 50 * time.Millisecond, Duration: d})
+	took := time.Since(began)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || len(res.ErrorKind) != 0 {
+		t.Fatalf("errors = %d %v, want none", res.Errors, res.ErrorKind)
+	}
+	if res.Requests < clients || res.Requests != len(res.Latencies) {
+		t.Fatalf("requests = %d, latencies = %d", res.Requests, len(res.Latencies))
+	}
+	if res.Conns != clients {
+		t.Errorf("conns = %d, want one per client (%d)", res.Conns, clients)
+	}
+	if res.Elapsed < d || res.Elapsed > d+200*time.Millisecond {
+		t.Errorf("elapsed = %s, want about %s", res.Elapsed, d)
+	}
+	if took > time.Second {
+		t.Errorf("the run took %s for a 350 ms load", took)
+	}
+	if !slices.IsSorted(res.Latencies) {
+		t.Error("latencies not sorted")
+	}
+	p50, p99 := res.Percentile(50), res.Percentile(99)
+	lo, hi := res.Latencies[0], res.Latencies[len(res.Latencies)-1]
+	if p50 < 200*time.Microsecond || p50 < lo || p50 > p99 || p99 > hi || p99 > d {
+		t.Errorf("min %s p50 %s p99 %s max %s: not sane", lo, p50, p99, hi)
+	}
+	// Closed loop: requests ≈ clients × elapsed ÷ mean latency.
+	if rps := res.RPS(); rps <= 0 || rps > float64(clients)/lo.Seconds()*1.01 {
+		t.Errorf("req/s %.0f impossible for %d clients at a minimum latency of %s", rps, clients, lo)
+	}
+	t.Logf("%d requests, %.0f req/s, p50 %s, p99 %s, conns %d", res.Requests, res.RPS(), p50, p99, res.Conns)
+}
+
+func TestDriveCountsServerErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	res, err := Drive(context.Background(), Load{URL: srv.URL, Clients: 2, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || res.Errors != res.Requests {
+		t.Fatalf("requests %d, errors %d: every request should be an error", res.Requests, res.Errors)
+	}
+	if res.ErrorKind["HTTP 500"] != res.Errors || len(res.ErrorKind) != 1 {
+		t.Fatalf("error kinds = %v", res.ErrorKind)
+	}
+}
+
+func TestDriveCountsTransportErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	url := srv.URL
+	srv.Close() // nothing listens any more
+	res, err := Drive(context.Background(), Load{URL: url, Clients: 1, Duration: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors == 0 {
+		t.Fatal("connection refused was not counted as an error")
+	}
+	for k := range res.ErrorKind {
+		if k[:10] != "transport:" {
+			t.Errorf("error kind %q", k)
+		}
+	}
+}
+
+func TestDriveRefusesNonLoopback(t *testing.T) {
+	for _, u := range []string{"http://example.com/", "http://10.0.0.1:80/", "https://127.0.0.1/", "http://localhost:1/"} {
+		if _, err := Drive(context.Background(), Load{URL: u, Clients: 1, Duration: time.Millisecond}); err == nil {
+			t.Errorf("%s was driven", u)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var r Result
+	for i := 1; i <= 100; i++ {
+		r.Latencies = append(r.Latencies, time.Duration(i)*time.Millisecond)
+	}
+	for p, want := range map[float64]time.Duration{50: 50 * time.Millisecond, 99: 99 * time.Millisecond, 100: 100 * time.Millisecond, 0.1: time.Millisecond} {
+		if got := r.Percentile(p); got != want {
+			t.Errorf("p%v = %s, want %s", p, got, want)
+		}
+	}
+	if (Result{}).Percentile(50) != 0 {
+		t.Error("empty result has a percentile")
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median = %v", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median = %v", m)
+	}
+}

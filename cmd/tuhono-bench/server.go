@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tuhono/tuhono/handlers"
+	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/migrations"
+	"github.com/tuhono/tuhono/models/onboarding"
+	"github.com/tuhono/tuhono/tenants"
+)
+
+// benchPassword is given to tuhono_owner and tuhono_app on a -db server. It is
+// the same one models/db/dbtest uses, so that the bench and test processes
+// sharing one server never reset each other's role passwords and lock each
+// other out (EnsureRoles sets the password of an existing role).
+const benchPassword = "tuhono-test-only"
+
+// benchActor is who every caller of the full stack is, by the bench's
+// Authenticator: the bench's stand-in until sign-in exists. It grants the
+// practice_admin role so tenant routes behave as for a signed-in member.
+var benchActor = tenants.Actor{Name: "bench", Roles: []string{"practice_admin"}}
+
+// benchAuthenticate is the Authenticator of the full stack.
+func benchAuthenticate(*fiber.Ctx, tenants.Tenant) (tenants.Actor, error) {
+	return benchActor, nil
+}
+
+// stack is everything the bench runs: the database, the real server and the
+// bare ceiling server, each on its own loopback listener.
+type stack struct {
+	Where   string // a description of the database, for the report
+	Tenant  tenants.Tenant
+	AppURL  string // the full server, http://127.0.0.1:port
+	BareURL string // the bare fiber app of the ceilings
+
+	log     *slog.Logger
+	cleanup []func()
+}
+
+// dsns are the connection strings of one bench database.
+type dsns struct {
+	Super string // superuser on the bench database (bypasses RLS): the bare-pgx ceiling
+	Owner string // tuhono_owner: migrations
+	App   string // tuhono_app: the application's pool
+}
+
+// Close undoes setup in reverse order: servers, pools, database.
+func (s *stack) Close() {
+	for i := len(s.cleanup) - 1; i >= 0; i-- {
+		s.cleanup[i]()
+	}
+	s.cleanup = nil
+}
+
+func (s *stack) onClose(f func()) { s.cleanup = append(s.cleanup, f) }
+
+// setup starts the database, migrates and seeds it, and starts both servers.
+// On error what was started is stopped again.
+func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger) (s *stack, err error) {
+	s = &stack{log: log}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	var conn dsns
+	if superURL == "" {
+		conn, err = s.embedded(ctx)
+	} else {
+		conn, err = s.server(ctx, superURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	r, err := migrations.Open(conn.Owner)
+	if err != nil {
+		return nil, err
+	}
+	err = r.Up(ctx, log)
+	r.Close()
+	if err != nil {
+		return nil, err
+	}
+
+	d, err := db.Open(ctx, db.Config{URL: conn.App, MaxConns: poolSize, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	s.onClose(func() { d.Close() })
+	if s.Tenant, err = seed(ctx, d); err != nil {
+		return nil, err
+	}
+
+	pool, err := openPGXPool(ctx, conn.Super, poolSize)
+	if err != nil {
+		return nil, err
+	}
+	s.onClose(pool.Close)
+
+	// The full stack, assembled as cmd/tuhono's serve does.
+	dir := tenants.NewDirectory(onboarding.BySlug(d), 30*time.Second)
+	listenCtx, stopListen := context.WithCancel(context.Background())
+	s.onClose(stopListen)
+	go onboarding.Listen(listenCtx, conn.App, log, dir.Invalidate)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.AppURL = "http://" + ln.Addr().String()
+	app, err := handlers.New(handlers.Options{
+		DB: d, Directory: dir, Log: log, Version: "bench", BaseURL: s.AppURL,
+		Ready: func(ctx context.Context) error {
+			if err := d.Ping(ctx); err != nil {
+				return err
+			}
+			return migrations.Current(ctx, d)
+		},
+		Authenticate: benchAuthenticate,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.serve(app, ln)
+
+	bare, err := bareApp(d, pool, s.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	bln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.BareURL = "http://" + bln.Addr().String()
+	s.serve(bare, bln)
+	return s, nil
+}
+
+// serve runs app on ln until Close.
+func (s *stack) serve(app *fiber.App, ln net.Listener) {
+	done := make(chan error, 1)
+	go func() { done <- app.Listener(ln) }()
+	s.onClose(func() {
+		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			s.log.Warn("shutdown", "err", err)
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	})
+}
+
+// embedded starts a throwaway cluster in a temporary directory and uses its
+// database tuhono.
+func (s *stack) embedded(ctx context.Context) (dsns, error) {
+	dir, err := os.MkdirTemp("", "tuhono-bench-pg-")
+	if err != nil {
+		return dsns{}, err
+	}
+	s.onClose(func() { os.RemoveAll(dir) })
+	e, err := db.StartEmbedded(ctx, dir, s.log)
+	if err != nil {
+		return dsns{}, err
+	}
+	s.onClose(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := e.Stop(sctx); err != nil {
+			fmt.Fprintln(os.Stderr, "tuhono-bench: stopping the embedded PostgreSQL:", err)
+		}
+	})
+	super, err := onDatabase(e.SuperURL(), dbNameOf(e.OwnerURL()))
+	if err != nil {
+		return dsns{}, err
+	}
+	s.Where = "embedded PostgreSQL in " + dir
+	return dsns{Super: super, Owner: e.OwnerURL(), App: e.AppURL()}, nil
+}
+
+// server makes the roles and a fresh database tuhono_bench_<random> on the
+// server superURL names, and drops that database at the end.
+func (s *stack) server(ctx context.Context, superURL string) (dsns, error) {
+	if err := db.EnsureRoles(ctx, superURL, benchPassword, benchPassword); err != nil {
+		return dsns{}, err
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "tuhono_bench_" + hex.EncodeToString(b)
+	if err := db.EnsureDatabase(ctx, superURL, name); err != nil {
+		return dsns{}, err
+	}
+	s.onClose(func() {
+		if err := dropDatabase(superURL, name); err != nil {
+			fmt.Fprintf(os.Stderr, "tuhono-bench: could not drop database %s: %v\n", name, err)
+		}
+	})
+	var c dsns
+	var err error
+	if c.Super, err = onDatabase(superURL, name); err != nil {
+		return dsns{}, err
+	}
+	if c.Owner, err = db.WithCredentials(superURL, "tuhono_owner", benchPassword, name); err != nil {
+		return dsns{}, err
+	}
+	if c.App, err = db.WithCredentials(superURL, "tuhono_app", benchPassword, name); err != nil {
+		return dsns{}, err
+	}
+	s.Where = "database " + name + " (dropped at the end)"
+	return c, nil
+}
+
+// onDatabase keeps dsn's credentials and changes its database.
+func onDatabase(dsn, name string) (string, error) {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return "", errors.New("the -db connection string does not parse")
+	}
+	return db.WithCredentials(dsn, cfg.User, cfg.Password, name)
+}
+
+func dbNameOf(dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return ""
+	}
+	return cfg.Database
+}
+
+func dropDatabase(superURL, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, superURL)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	return err
+}
+
+// seed makes one region and one active practice, with its settings row
+// written through the practice's own wall.
+func seed(ctx context.Context, d *db.DB) (tenants.Tenant, error) {
+	r, err := onboarding.CreateRegion(ctx, d, "bench-region", "Bench region")
+	if err != nil {
+		return tenants.Tenant{}, err
+	}
+	t, err := onboarding.CreateTenant(ctx, d, onboarding.NewTenant{
+		Kind: tenants.KindPractice, RegionID: r.ID, Slug: "bench-practice", Name: "Bench Practice",
+	})
+	if err != nil {
+		return tenants.Tenant{}, err
+	}
+	if err := onboarding.SetStatus(ctx, d, t.ID, tenants.StatusActive); err != nil {
+		return tenants.Tenant{}, err
+	}
+	t.Status = tenants.StatusActive
+	err = d.InTenant(tenants.WithTenant(ctx, t), func(tx *db.Tx) error {
+		return tx.Exec(`INSERT INTO tenant_settings (tenant_id) VALUES (?)`, tx.Tenant.ID).Error
+	})
+	if err != nil {
+		return tenants.Tenant{}, fmt.Errorf("seed tenant_settings: %w", err)
+	}
+	return t, nil
+}
+
+// openPGXPool is the bare-pgx ceiling's pool: the same size as the app's,
+// as the superuser, since the tenants table's policy (forced, so binding
+// its owner too) would hide the row from any other role without a tenant.
+func openPGXPool(ctx context.Context, dsn string, size int) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, errors.New("bare-pgx: the connection string does not parse")
+	}
+	cfg.MaxConns = int32(size)
+	cfg.ConnConfig.RuntimeParams["application_name"] = "tuhono-bench"
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(pctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// tenantJSON is what the bare handlers answer.
+type tenantJSON struct {
+	ID     string `json:"id"`
+	Slug   string `json:"slug"`
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Status string `json:"status"`
+}
+
+// Paths of the bare app.
+const (
+	barePathHealthz  = "/healthz"
+	barePathPGX      = "/pgx"
+	barePathInTenant = "/intenant"
+)
+
+// bareApp is a plain fiber.New() app without any middleware, serving the
+// ceilings: /healthz as the real one answers it, /pgx one SELECT on a bare
+// pgx pool, /intenant the real onboarding.Current (db.InTenant: BEGIN + SET
+// LOCAL, SELECT, COMMIT) with the tenant put in the context directly.
+func bareApp(d *db.DB, pool *pgxpool.Pool, t tenants.Tenant) (*fiber.App, error) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get(barePathHealthz, func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"status": "ok"})
+	})
+	app.Get(barePathPGX, func(c *fiber.Ctx) error {
+		var id uuid.UUID
+		var out tenantJSON
+		err := pool.QueryRow(c.UserContext(), `SELECT id, slug, name, kind, status FROM tenants WHERE id = $1`, t.ID).
+			Scan(&id, &out.Slug, &out.Name, &out.Kind, &out.Status)
+		if err != nil {
+			return err
+		}
+		out.ID = id.String()
+		return c.JSON(out)
+	})
+	app.Get(barePathInTenant, func(c *fiber.Ctx) error {
+		got, err := onboarding.Current(tenants.WithTenant(c.UserContext(), t), d)
+		if err != nil {
+			return err
+		}
+		return c.JSON(tenantJSON{ID: got.ID.String(), Slug: got.Slug, Name: got.Name, Kind: string(got.Kind), Status: string(got.Status)})
+	})
+	return app, nil
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql/driver"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -46,11 +47,26 @@ type conn struct {
 	*stdlib.Conn
 	pending []string
 	stmts   stmtCache
+
+	// A one-statement transaction sends COMMIT in the same batch as its
+	// statement: one round trip in all. Then sentCommit is set, a further
+	// statement is refused, and committed says the COMMIT succeeded.
+	oneStatement bool
+	sentCommit   bool
+	committed    bool
 }
 
+// errOneStatement refuses a second statement in a one-statement transaction:
+// its transaction has already been committed, so the statement would run
+// outside the tenant wall (and, with RLS, see nothing).
+var errOneStatement = errors.New("db: ReadInTenant runs exactly one statement; use InTenant for more")
+
 // hold queues statements (without arguments) to go out with the next
-// statement on this connection.
-func (c *conn) hold(stmts ...string) { c.pending = append(c.pending[:0], stmts...) }
+// statement on this connection; oneStatement adds COMMIT after it.
+func (c *conn) hold(oneStatement bool, stmts ...string) {
+	c.pending = append(c.pending[:0], stmts...)
+	c.oneStatement, c.sentCommit, c.committed = oneStatement, false, false
+}
 
 // held reports whether queued statements were never sent (the transaction's
 // function ran no statement), and forgets them.
@@ -59,6 +75,9 @@ func (c *conn) held() bool {
 	c.pending = c.pending[:0]
 	return n > 0
 }
+
+// finished reports whether a one-statement transaction committed in its batch.
+func (c *conn) finished() bool { return c.sentCommit && c.committed }
 
 // flush sends pending statements on their own, for the paths that cannot
 // carry them (prepare, ping, a driver-level transaction).
@@ -112,6 +131,10 @@ func (c *conn) send(ctx context.Context, query string, argsV []driver.NamedValue
 	n := len(evicted) + len(c.pending)
 	c.pending = c.pending[:0]
 	b.ExecStatement(sd, eqb.ParamValues, eqb.ParamFormats, formats)
+	if c.oneStatement {
+		b.ExecParams("COMMIT", nil, nil, nil, nil)
+		c.sentCommit = true
+	}
 	mrr := pc.PgConn().ExecBatch(ctx, b)
 	for range n {
 		if !mrr.NextResult() {
@@ -136,6 +159,9 @@ func closeErr(mrr *pgconn.MultiResultReader) error {
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, argsV []driver.NamedValue) (driver.Result, error) {
+	if c.sentCommit {
+		return nil, errOneStatement
+	}
 	if len(c.pending) == 0 {
 		return c.Conn.ExecContext(ctx, query, argsV)
 	}
@@ -150,10 +176,14 @@ func (c *conn) ExecContext(ctx context.Context, query string, argsV []driver.Nam
 	if err != nil {
 		return nil, err
 	}
+	c.committed = c.sentCommit
 	return driver.RowsAffected(tag.RowsAffected()), nil
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, argsV []driver.NamedValue) (driver.Rows, error) {
+	if c.sentCommit {
+		return nil, errOneStatement
+	}
 	if len(c.pending) == 0 {
 		return c.Conn.QueryContext(ctx, query, argsV)
 	}
@@ -161,10 +191,13 @@ func (c *conn) QueryContext(ctx context.Context, query string, argsV []driver.Na
 	if err != nil {
 		return nil, err
 	}
-	return &batchRows{mrr: mrr, rr: rr, m: c.Conn.Conn().TypeMap()}, nil
+	return &batchRows{mrr: mrr, rr: rr, m: c.Conn.Conn().TypeMap(), c: c}, nil
 }
 
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if c.oneStatement {
+		return nil, errOneStatement
+	}
 	if err := c.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -189,6 +222,7 @@ func (c *conn) Ping(ctx context.Context) error {
 // queued may survive into another use.
 func (c *conn) ResetSession(ctx context.Context) error {
 	c.pending = c.pending[:0]
+	c.oneStatement, c.sentCommit, c.committed = false, false, false
 	return c.Conn.ResetSession(ctx)
 }
 
@@ -246,6 +280,7 @@ func (s *stmtCache) get(ctx context.Context, pg *pgconn.PgConn, query string) (*
 // converted exactly as pgx's own database/sql rows convert them, so a query
 // scans the same whether it went first in a transaction or not.
 type batchRows struct {
+	c      *conn
 	mrr    *pgconn.MultiResultReader
 	rr     *pgconn.ResultReader
 	m      *pgtype.Map
@@ -324,6 +359,9 @@ func (r *batchRows) Close() error {
 	_, err := r.rr.Close()
 	if cerr := r.mrr.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		r.c.committed = r.c.sentCommit
 	}
 	return err
 }

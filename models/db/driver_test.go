@@ -104,3 +104,60 @@ func TestFailedFirstStatementLeavesTheConnectionClean(t *testing.T) {
 		t.Fatalf("after a cancelled transaction: %q, %v", setting, err)
 	}
 }
+
+func TestReadInTenantIsOneStatement(t *testing.T) {
+	env := dbtest.New(t)
+	d, err := db.Open(context.Background(), db.Config{URL: env.AppURL, MaxConns: 1, Logger: dbtest.Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctxA, a := env.Tenant(t)
+	ctxB, b := env.Tenant(t)
+	writeSettings(t, d, ctxA, 4)
+
+	read := func(ctx context.Context) ([]settings, error) {
+		var rows []settings
+		err := d.ReadInTenant(ctx, func(tx *db.Tx) error { return tx.Find(&rows).Error })
+		return rows, err
+	}
+	if rows, err := read(ctxA); err != nil || len(rows) != 1 || rows[0].TenantID != a.ID {
+		t.Fatalf("A reads its own row: %+v %v", rows, err)
+	}
+	if rows, err := read(ctxB); err != nil || len(rows) != 0 {
+		t.Fatalf("B reads A's row: %+v %v", rows, err)
+	}
+	// A second statement is refused, not run outside the wall.
+	var n int64
+	err = d.ReadInTenant(ctxA, func(tx *db.Tx) error {
+		var rows []settings
+		if err := tx.Find(&rows).Error; err != nil {
+			return err
+		}
+		return tx.Model(&settings{}).Count(&n).Error
+	})
+	if err == nil || n != 0 {
+		t.Fatalf("second statement: n=%d err=%v, want refused", n, err)
+	}
+	// It is read only.
+	err = d.ReadInTenant(ctxA, func(tx *db.Tx) error {
+		return tx.Model(&settings{}).Where("true").Update("support_contact_target_days", 5).Error
+	})
+	if !errors.Is(err, fault.Forbidden) {
+		t.Fatalf("write in ReadInTenant: %v, want forbidden", err)
+	}
+	// A failing statement leaves nothing open on the single connection.
+	if err := d.ReadInTenant(ctxA, func(tx *db.Tx) error { return tx.Exec(`SELECT 1/0`).Error }); err == nil {
+		t.Fatal("1/0 succeeded")
+	}
+	var setting string
+	err = d.InTenant(ctxB, func(tx *db.Tx) error {
+		return tx.Raw(`SELECT current_setting('app.tenant_id') || ':' || (SELECT count(*) FROM tenant_settings)::text`).Row().Scan(&setting)
+	})
+	if err != nil || setting != b.ID.String()+":0" {
+		t.Fatalf("after the failed read: %q %v", setting, err)
+	}
+	if _, err := read(ctxA); err != nil {
+		t.Fatalf("pool poisoned: %v", err)
+	}
+}

@@ -38,7 +38,20 @@ func (d *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
 	// uuid.UUID.String always yields 36 hex-and-hyphen characters: it can be
 	// written as a literal without quoting concerns.
 	set := "SET LOCAL app.tenant_id = '" + t.ID.String() + "'"
-	return d.run(ctx, "db.InTenant", []string{"BEGIN ISOLATION LEVEL READ COMMITTED", set}, &Tx{Tenant: t}, fn)
+	return d.run(ctx, "db.InTenant", false, []string{"BEGIN ISOLATION LEVEL READ COMMITTED", set}, &Tx{Tenant: t}, fn)
+}
+
+// ReadInTenant is InTenant for a read of exactly one statement, the common
+// case of an API read: BEGIN READ ONLY, SET LOCAL, the statement and COMMIT
+// travel as one batch, one round trip in all. A second statement in fn is
+// refused with an error, never run outside the wall.
+func (d *DB) ReadInTenant(ctx context.Context, fn func(*Tx) error) error {
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return fmt.Errorf("db.ReadInTenant: %w", ErrNoTenant)
+	}
+	set := "SET LOCAL app.tenant_id = '" + t.ID.String() + "'"
+	return d.run(ctx, "db.ReadInTenant", true, []string{"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY", set}, &Tx{Tenant: t}, fn)
 }
 
 // AcrossTenants runs fn in one READ ONLY transaction that may read the rows of
@@ -67,7 +80,7 @@ func (d *DB) AcrossTenants(ctx context.Context, ids []uuid.UUID, purpose string,
 		return fmt.Errorf("db.AcrossTenants: %w", err)
 	}
 	set := "SET LOCAL app.tenant_ids = '{" + strings.Join(list, ",") + "}'"
-	return d.run(ctx, "db.AcrossTenants", []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", set}, &Tx{}, fn)
+	return d.run(ctx, "db.AcrossTenants", false, []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", set}, &Tx{}, fn)
 }
 
 // Platform runs fn in one transaction that may read and write the platform
@@ -78,7 +91,7 @@ func (d *DB) Platform(ctx context.Context, purpose string, fn func(*Tx) error) e
 		return fmt.Errorf("db.Platform: %w", err)
 	}
 	d.log.DebugContext(ctx, "platform access", "purpose", purpose)
-	return d.run(ctx, "db.Platform", platformBegin, &Tx{}, fn)
+	return d.run(ctx, "db.Platform", false, platformBegin, &Tx{}, fn)
 }
 
 func checkPurpose(p string) error {
@@ -94,7 +107,7 @@ func (d *DB) recordAccess(ctx context.Context, purpose string, ids []string) err
 	if actor.UserID != uuid.Nil {
 		user = actor.UserID
 	}
-	return d.run(ctx, "db.recordAccess", platformBegin, &Tx{}, func(tx *Tx) error {
+	return d.run(ctx, "db.recordAccess", false, platformBegin, &Tx{}, func(tx *Tx) error {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return err
@@ -112,7 +125,7 @@ var platformBegin = []string{"BEGIN ISOLATION LEVEL READ COMMITTED", "SET LOCAL 
 // connection, then commits or rolls back. A connection whose transaction
 // could not be closed is discarded, never returned to the pool with a
 // setting or a transaction still open.
-func (d *DB) run(ctx context.Context, where string, begin []string, tx *Tx, fn func(*Tx) error) (err error) {
+func (d *DB) run(ctx context.Context, where string, oneStatement bool, begin []string, tx *Tx, fn func(*Tx) error) (err error) {
 	c, err := d.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, Translate(err))
@@ -126,7 +139,7 @@ func (d *DB) run(ctx context.Context, where string, begin []string, tx *Tx, fn f
 		}
 		c.Close()
 	}()
-	if err := c.Raw(func(dc any) error { dc.(*conn).hold(begin...); return nil }); err != nil {
+	if err := c.Raw(func(dc any) error { dc.(*conn).hold(oneStatement, begin...); return nil }); err != nil {
 		return fmt.Errorf("%s: begin: %w", where, Translate(err))
 	}
 	tx.DB = d.gorm.Session(&gorm.Session{Context: ctx, NewDB: true})
@@ -136,10 +149,20 @@ func (d *DB) run(ctx context.Context, where string, begin []string, tx *Tx, fn f
 	if err := fn(tx); err != nil {
 		return fmt.Errorf("%s: %w", where, Translate(err))
 	}
-	open = false
 	if !sent(c) {
+		open = false
 		return nil // fn ran no statement: there is no transaction to commit
 	}
+	if oneStatement {
+		if !finished(c) {
+			// The batch's COMMIT was not confirmed: the deferred rollback
+			// closes whatever is left open.
+			return fmt.Errorf("%s: %w", where, errOneStatement)
+		}
+		open = false
+		return nil
+	}
+	open = false
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		discard(c)
 		return fmt.Errorf("%s: commit: %w", where, Translate(err))
@@ -155,6 +178,13 @@ func sent(c *sql.Conn) bool {
 		return true // cannot tell: treat it as open, so it is rolled back or discarded
 	}
 	return !held
+}
+
+// finished reports whether a one-statement transaction committed in its batch.
+func finished(c *sql.Conn) bool {
+	done := false
+	c.Raw(func(dc any) error { done = dc.(*conn).finished(); return nil })
+	return done
 }
 
 // rollback ends an open transaction even when the request's context is done.

@@ -172,10 +172,10 @@ func BySlug(d *db.DB) tenants.Loader {
 }
 
 // Current reads the tenant of ctx through its own wall: what a member of the
-// tenant may see of it.
+// tenant may see of it. One statement: one round trip.
 func Current(ctx context.Context, d *db.DB) (tenants.Tenant, error) {
 	var r row
-	err := d.InTenant(ctx, func(tx *db.Tx) error {
+	err := d.ReadInTenant(ctx, func(tx *db.Tx) error {
 		return tx.Where("id = ?", tx.Tenant.ID).Take(&r).Error
 	})
 	if err != nil {

@@ -70,14 +70,10 @@ func TestTransactionWithoutStatementsSendsNothing(t *testing.T) {
 // back before the connection is used again.
 func TestFailedFirstStatementLeavesTheConnectionClean(t *testing.T) {
 	env := dbtest.New(t)
-	d, err := db.Open(context.Background(), db.Config{URL: env.AppURL, MaxConns: 1, Logger: dbtest.Quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := poolOfOne(t, env)
 	ctxA, _ := env.Tenant(t)
 	ctxB, b := env.Tenant(t)
-	err = d.InTenant(ctxA, func(tx *db.Tx) error { return tx.Exec(`SELECT 1/0`).Error })
+	err := d.InTenant(ctxA, func(tx *db.Tx) error { return tx.Exec(`SELECT 1/0`).Error })
 	if !errors.Is(err, fault.Invalid) {
 		t.Fatalf("division by zero: got %v, want invalid", err)
 	}
@@ -107,11 +103,7 @@ func TestFailedFirstStatementLeavesTheConnectionClean(t *testing.T) {
 
 func TestReadInTenantIsOneStatement(t *testing.T) {
 	env := dbtest.New(t)
-	d, err := db.Open(context.Background(), db.Config{URL: env.AppURL, MaxConns: 1, Logger: dbtest.Quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := poolOfOne(t, env)
 	ctxA, a := env.Tenant(t)
 	ctxB, b := env.Tenant(t)
 	writeSettings(t, d, ctxA, 4)
@@ -129,7 +121,7 @@ func TestReadInTenantIsOneStatement(t *testing.T) {
 	}
 	// A second statement is refused, not run outside the wall.
 	var n int64
-	err = d.ReadInTenant(ctxA, func(tx *db.Tx) error {
+	err := d.ReadInTenant(ctxA, func(tx *db.Tx) error {
 		var rows []settings
 		if err := tx.Find(&rows).Error; err != nil {
 			return err

@@ -123,15 +123,23 @@ func TestNoTenantFailsBeforeTheDatabase(t *testing.T) {
 	}
 }
 
-// With a pool of one connection, A's and B's transactions alternate on the
-// same server session: the setting must never survive its transaction.
-func TestPoolOfOneNeverLeaksTheTenant(t *testing.T) {
-	env := dbtest.New(t)
+// poolOfOne opens the app's handle with a single connection, so that
+// successive transactions share one server session.
+func poolOfOne(t *testing.T, env *dbtest.Env) *db.DB {
+	t.Helper()
 	d, err := db.Open(context.Background(), db.Config{URL: env.AppURL, MaxConns: 1, Logger: dbtest.Quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// With a pool of one connection, A's and B's transactions alternate on the
+// same server session: the setting must never survive its transaction.
+func TestPoolOfOneNeverLeaksTheTenant(t *testing.T) {
+	env := dbtest.New(t)
+	d := poolOfOne(t, env)
 	ctxA, a := env.Tenant(t)
 	ctxB, b := env.Tenant(t)
 	writeSettings(t, d, ctxA, 2)

@@ -177,7 +177,7 @@ func (s *stack) embedded(ctx context.Context) (dsns, error) {
 		return dsns{}, err
 	}
 	s.onClose(func() { os.RemoveAll(dir) })
-	e, err := db.StartEmbedded(ctx, dir, s.log)
+	e, err := db.StartEmbedded(ctx, dir, "", s.log)
 	if err != nil {
 		return dsns{}, err
 	}

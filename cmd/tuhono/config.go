@@ -26,7 +26,8 @@ type Config struct {
 	IdleTimeout     time.Duration // IDLE_TIMEOUT
 	BodyLimit       int           // BODY_LIMIT (bytes)
 	TrustedProxies  []netip.Prefix
-	DBMaxConns      int // DB_MAX_CONNS
+	DBMaxConns      int    // DB_MAX_CONNS
+	PGBinDir        string // PG_BIN_DIR: embedded mode's PostgreSQL binaries (default: PATH, then /usr/lib/postgresql/*/bin)
 }
 
 // LoadConfig reads the environment; every bad value is reported at once.
@@ -36,6 +37,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MigrateURL:  getenv("MIGRATE_DATABASE_URL"),
 		ListenAddr:  or(getenv("LISTEN_ADDR"), "127.0.0.1:8080"),
 		DataDir:     or(getenv("DATA_DIR"), ".tuhono"),
+		PGBinDir:    getenv("PG_BIN_DIR"),
 	}
 	var errs []string
 	c.BaseURL = strings.TrimSuffix(or(getenv("BASE_URL"), "http://"+displayAddr(c.ListenAddr)), "/")

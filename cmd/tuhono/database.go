@@ -26,7 +26,7 @@ func openSource(ctx context.Context, cfg Config, log *slog.Logger) (*source, err
 	if cfg.DatabaseURL != "" || cfg.MigrateURL != "" {
 		return &source{AppURL: cfg.DatabaseURL, OwnerURL: cfg.MigrateURL}, nil
 	}
-	e, err := db.StartEmbedded(ctx, cfg.DataDir, log)
+	e, err := db.StartEmbedded(ctx, cfg.DataDir, cfg.PGBinDir, log)
 	if err != nil {
 		if errors.Is(err, db.ErrNoPostgres) {
 			return nil, db.ErrNoPostgres

@@ -1,11 +1,20 @@
 package httpx
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/tenants"
 )
 
 // X-Forwarded-For is believed only from a trusted peer, and read from the
@@ -44,5 +53,50 @@ func TestClientIPBehindProxies(t *testing.T) {
 				t.Fatalf("client IP %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// The page middleware resolves /t/:tenant and answers 404 alike for an
+// unknown tenant and for one the caller is not a member of.
+func TestTenantMiddleware(t *testing.T) {
+	known := tenants.Tenant{ID: uuid.New(), Slug: "harbourside", Status: tenants.StatusActive}
+	other := tenants.Tenant{ID: uuid.New(), Slug: "elsewhere", Status: tenants.StatusActive}
+	dir := tenants.NewDirectory(func(_ context.Context, slug string) (tenants.Tenant, error) {
+		for _, t := range []tenants.Tenant{known, other} {
+			if t.Slug == slug {
+				return t, nil
+			}
+		}
+		return tenants.Tenant{}, tenants.ErrUnknown
+	}, 0)
+	f := &Frame{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RequestTimeout: time.Second, Directory: dir,
+		Authenticate: func(c *fiber.Ctx, t tenants.Tenant) (tenants.Actor, error) {
+			if t.Slug == known.Slug {
+				return tenants.Actor{Name: "member"}, nil
+			}
+			return tenants.Actor{}, fault.NotFound
+		}}
+	app := fiber.New(fiber.Config{ErrorHandler: f.ErrorHandler})
+	app.Use(f.Begin)
+	app.Get("/t/:tenant", f.Tenant, func(c *fiber.Ctx) error {
+		t, _ := tenants.FromContext(Context(c))
+		a, _ := tenants.ActorFrom(Context(c))
+		return c.SendString(t.ID.String() + " " + a.Name)
+	})
+	for path, want := range map[string]int{"/t/harbourside": 200, "/t/elsewhere": 404, "/t/nowhere": 404} {
+		res, err := app.Test(httptest.NewRequest("GET", path, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != want {
+			t.Fatalf("%s: %d, want %d", path, res.StatusCode, want)
+		}
+		if want == 200 && string(body) != known.ID.String()+" member" {
+			t.Fatalf("%s: handler saw %q", path, body)
+		}
+		if want == 404 && strings.Contains(string(body), other.ID.String()) {
+			t.Fatalf("%s leaked the tenant", path)
+		}
 	}
 }

@@ -83,8 +83,8 @@ type embeddedBins struct {
 // tuhono), or attaches to it when another process already runs it. In the
 // latter case Owned reports false and Stop leaves the server running. The
 // returned server accepts connections on all three URLs.
-func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded, error) {
-	e, err := startEmbedded(ctx, dir, log)
+func StartEmbedded(ctx context.Context, dir, binDir string, log *slog.Logger) (*Embedded, error) {
+	e, err := startEmbedded(ctx, dir, binDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("db.StartEmbedded: %w", err)
 	}
@@ -143,7 +143,7 @@ func (e *Embedded) url(user, password, database string) string {
 	return u.String()
 }
 
-func startEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded, error) {
+func startEmbedded(ctx context.Context, dir, binDir string, log *slog.Logger) (*Embedded, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -157,7 +157,7 @@ func startEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 	// With no cluster yet and no binaries to make one, say so before
 	// touching the file system: one clear line, nothing half-made.
 	if _, err := os.Stat(filepath.Join(abs, "pg", "data", "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
-		if _, err := embeddedFindBins(ctx, 0, ""); err != nil {
+		if _, err := embeddedFindBins(ctx, binDir, 0, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -221,7 +221,7 @@ func startEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 		}
 	}
 
-	if e.bins, err = embeddedFindBins(ctx, dataVersion, e.dataDir); err != nil {
+	if e.bins, err = embeddedFindBins(ctx, binDir, dataVersion, e.dataDir); err != nil {
 		return nil, err
 	}
 	if runAs != nil {
@@ -362,13 +362,12 @@ func embeddedWriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 // --- binaries ---------------------------------------------------------------
 
 // embeddedFindBins picks the directory holding initdb, pg_ctl and postgres:
-// PG_BIN_DIR when set (and only it), else PATH, else the highest
+// binDir (PG_BIN_DIR) when set (and only it), else PATH, else the highest
 // /usr/lib/postgresql/*/bin (Debian), /usr/pgsql-*/bin (RHEL) or
 // /usr/local/pgsql/bin. For an existing cluster it takes the first one of
 // the cluster's major version; for a new one the first of 15 or newer.
-func embeddedFindBins(ctx context.Context, clusterMajor int, dataDir string) (*embeddedBins, error) {
+func embeddedFindBins(ctx context.Context, explicit string, clusterMajor int, dataDir string) (*embeddedBins, error) {
 	var cands []string
-	explicit := os.Getenv("PG_BIN_DIR")
 	if explicit != "" {
 		cands = []string{explicit}
 	} else {

@@ -25,7 +25,7 @@ func embeddedTestStart(t *testing.T, dir string) *Embedded {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	begin := time.Now()
-	e, err := StartEmbedded(ctx, dir, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	e, err := StartEmbedded(ctx, dir, "", slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -295,8 +295,7 @@ func TestEmbeddedStalePostmasterPid(t *testing.T) {
 }
 
 func TestEmbeddedNoPostgres(t *testing.T) {
-	t.Setenv("PG_BIN_DIR", t.TempDir())
-	_, err := StartEmbedded(context.Background(), t.TempDir(), slog.New(slog.NewTextHandler(t.Output(), nil)))
+	_, err := StartEmbedded(context.Background(), t.TempDir(), t.TempDir(), slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if !errors.Is(err, ErrNoPostgres) {
 		t.Fatalf("err = %v, want ErrNoPostgres", err)
 	}

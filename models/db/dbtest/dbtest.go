@@ -83,7 +83,7 @@ func setup() (*Env, error) {
 			return nil, err
 		}
 		cleanup = append(cleanup, func() { os.RemoveAll(dir) })
-		emb, err := db.StartEmbedded(ctx, dir, Quiet)
+		emb, err := db.StartEmbedded(ctx, dir, os.Getenv("PG_BIN_DIR"), Quiet)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -17,7 +18,9 @@ import (
 	"github.com/tuhono/tuhono/handlers/api"
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/handlers/web"
+	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/outbox"
 	"github.com/tuhono/tuhono/tenants"
 )
 
@@ -37,9 +40,25 @@ type Options struct {
 	// Ready reports whether the server can take traffic (database reachable,
 	// schema current).
 	Ready func(ctx context.Context) error
-	// Authenticate identifies callers on tenant routes; nil until sign-in
-	// exists, which leaves every tenant route answering 404.
-	Authenticate httpx.Authenticator
+	// Accounts is the identity service; with it the server has sign-in
+	// pages, session cookies and bearer tokens. Without it (some tests,
+	// the load driver) Authenticate and AuthenticateAPI say who calls.
+	Accounts        *account.Service
+	Authenticate    httpx.Authenticator
+	AuthenticateAPI httpx.Authenticator
+	// Policy decides every tenant route's permission (default deny).
+	Policy httpx.Authorizer
+	// Roles lists a person's roles in a domain, including those inherited
+	// from a region or funder (policy): how a regional admin reaches a
+	// practice where they hold no membership.
+	Roles func(user uuid.UUID, domain string) []string
+	// Mailbox lists sent e-mail for the development mailbox page; nil in
+	// production.
+	Mailbox func(ctx context.Context) ([]outbox.Message, error)
+	// Sessions' absolute lifetime, for the cookie.
+	SessionLifetime time.Duration
+	// TenantByID finds a tenant by id (the tenant picker).
+	TenantByID func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error)
 	// Mount adds routes before the catch-all 404 (the load driver's bare
 	// handlers, tests' slow handlers).
 	Mount func(app *fiber.App)
@@ -65,27 +84,34 @@ func New(o Options) (*fiber.App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	frame := &httpx.Frame{
-		Log:            o.Log,
-		RequestTimeout: orDefault(o.RequestTimeout, 20*time.Second),
-		TrustedProxies: o.TrustedProxies,
-		Pages:          site,
-		Directory:      o.Directory,
-		Authenticate:   o.Authenticate,
-		Metrics:        httpx.NewMetrics(reg, o.DB.Stats),
-		HSTS:           len(o.BaseURL) > 8 && o.BaseURL[:8] == "https://",
+		Log:             o.Log,
+		RequestTimeout:  orDefault(o.RequestTimeout, 20*time.Second),
+		TrustedProxies:  o.TrustedProxies,
+		Pages:           site,
+		Directory:       o.Directory,
+		Authenticate:    o.Authenticate,
+		AuthenticateAPI: o.AuthenticateAPI,
+		Policy:          o.Policy,
+		DB:              o.DB,
+		Metrics:         httpx.NewMetrics(reg, o.DB.Stats),
+		HSTS:            len(o.BaseURL) > 8 && o.BaseURL[:8] == "https://",
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "tuhono",
 		ServerHeader:          "",
 		DisableStartupMessage: true,
 		CaseSensitive:         true, // /t/Foo must not reach /t/foo's routes
-		StrictRouting:         false,
-		BodyLimit:             orDefault(o.BodyLimit, 1<<20),
-		ReadTimeout:           orDefault(o.ReadTimeout, 15*time.Second),
-		WriteTimeout:          orDefault(o.WriteTimeout, 30*time.Second),
-		IdleTimeout:           orDefault(o.IdleTimeout, 60*time.Second),
-		ReadBufferSize:        8192,
-		ErrorHandler:          frame.ErrorHandler,
+		// Values read from the request are copies, not views into a buffer
+		// fasthttp reuses for the next request: a slug kept in a cache or a
+		// string kept past the handler can never change under us.
+		Immutable:      true,
+		StrictRouting:  false,
+		BodyLimit:      orDefault(o.BodyLimit, 1<<20),
+		ReadTimeout:    orDefault(o.ReadTimeout, 15*time.Second),
+		WriteTimeout:   orDefault(o.WriteTimeout, 30*time.Second),
+		IdleTimeout:    orDefault(o.IdleTimeout, 60*time.Second),
+		ReadBufferSize: 8192,
+		ErrorHandler:   frame.ErrorHandler,
 	})
 	app.Use(frame.Begin, recover.New(), httpx.Hygiene)
 
@@ -101,8 +127,18 @@ func New(o Options) (*fiber.App, error) {
 	})
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
+	var sessions *httpx.Sessions
+	if o.Accounts != nil {
+		sessions = &httpx.Sessions{Accounts: o.Accounts, BaseURL: o.BaseURL, Roles: o.Roles,
+			Lifetime: orDefault(o.SessionLifetime, 12*time.Hour)}
+		frame.Authenticate, frame.AuthenticateAPI, frame.RequireBearer = sessions.Member, sessions.Bearer, true
+	}
 	site.Routes(app)
-	a := api.New(app, api.Deps{DB: o.DB, Frame: frame, Log: o.Log, Version: o.Version})
+	if sessions != nil {
+		site.App(app, web.Deps{Accounts: o.Accounts, Sessions: sessions, Frame: frame, Directory: o.Directory,
+			TenantByID: o.TenantByID, Mailbox: o.Mailbox})
+	}
+	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version})
 	site.APIReference(app, api.Prefix+"/reference", a.OpenAPI)
 	if o.Mount != nil {
 		o.Mount(app)

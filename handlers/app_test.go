@@ -36,6 +36,18 @@ func member(allowed ...string) httpx.Authenticator {
 	}
 }
 
+// tenantReaders is a stand-in policy for the frame tests: anyone may read
+// the tenant, nothing else (the real policy has its own tests and the HTTP
+// matrix).
+type tenantReaders struct{}
+
+func (tenantReaders) Check(_ context.Context, object, action string) error {
+	if object == "tenant" && action == "read" {
+		return nil
+	}
+	return fault.Forbidden
+}
+
 func newApp(t *testing.T, o handlers.Options) *fiber.App {
 	t.Helper()
 	env := dbtest.New(t)
@@ -44,6 +56,12 @@ func newApp(t *testing.T, o handlers.Options) *fiber.App {
 	o.Version = "test"
 	if o.Directory == nil {
 		o.Directory = tenants.NewDirectory(onboarding.BySlug(env.DB), 0)
+	}
+	if o.Authenticate != nil && o.AuthenticateAPI == nil {
+		o.AuthenticateAPI = o.Authenticate
+	}
+	if o.Policy == nil {
+		o.Policy = tenantReaders{}
 	}
 	if o.Ready == nil {
 		o.Ready = func(ctx context.Context) error { return env.DB.Ping(ctx) }
@@ -196,7 +214,7 @@ func TestFrameHeadersAndOperations(t *testing.T) {
 		"Content-Security-Policy": "default-src 'self'",
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 		"Cache-Control":           "no-store",
 	} {
 		if !strings.Contains(res.Header.Get(h), want) {

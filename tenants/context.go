@@ -13,6 +13,16 @@ type Actor struct {
 	Name   string
 	Roles  []string
 	System bool
+	// Token is set when the actor is an API token: Roles are then the
+	// token's subset of the membership's roles, and nothing else is allowed.
+	Token bool
+	// MFAVerified says the person passed the MFA challenge in this session.
+	MFAVerified bool
+	// SessionID is the browser session, for sign-out and rotation.
+	SessionID uuid.UUID
+	// MFAMissing: the tenant requires MFA for the actor's clinical roles and
+	// the person has not set it up; clinical objects are refused until then.
+	MFAMissing bool
 }
 
 // HasRole reports whether the actor holds role at the current tenant.

@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,9 @@ func (d *Directory) Resolve(ctx context.Context, slug string) (Tenant, error) {
 	if !ValidSlug(slug) {
 		return Tenant{}, ErrUnknown
 	}
+	// The slug may point into a request buffer that the HTTP server reuses
+	// (Fiber's zero-copy strings): a cache key must own its bytes.
+	slug = strings.Clone(slug)
 	now := d.now()
 	d.mu.RLock()
 	e, ok := d.entries[slug]

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 )
@@ -138,5 +139,25 @@ func TestValidSlug(t *testing.T) {
 		if ValidSlug(s) != want {
 			t.Errorf("ValidSlug(%q) = %v, want %v", s, !want, want)
 		}
+	}
+}
+
+// A slug that points into a reused request buffer (Fiber's zero-copy
+// strings) must not become a cache key that later changes under the cache.
+func TestDirectoryOwnsItsKeys(t *testing.T) {
+	a := Tenant{ID: uuid.New(), Slug: "practice-a"}
+	b := Tenant{ID: uuid.New(), Slug: "practice-b"}
+	s := &fakeStore{rows: map[string]Tenant{a.Slug: a, b.Slug: b}}
+	d := NewDirectory(s.load, time.Hour)
+	buf := []byte("practice-a")
+	if got, _ := d.Resolve(context.Background(), unsafe.String(&buf[0], len(buf))); got.ID != a.ID {
+		t.Fatal("first resolve")
+	}
+	copy(buf, "practice-b") // the server reuses its buffer for the next request
+	if got, _ := d.Resolve(context.Background(), "practice-a"); got.ID != a.ID {
+		t.Fatalf("practice-a now resolves to %v: the cache key changed with the buffer", got.Slug)
+	}
+	if got, _ := d.Resolve(context.Background(), "practice-b"); got.ID != b.ID {
+		t.Fatalf("practice-b resolves to %v", got.Slug)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,52 @@ type Load struct {
 	Warmup   time.Duration // driven but not measured (errors still count)
 	Duration time.Duration // measured
 	Timeout  time.Duration // per request; 0 means 10 s
+
+	// What every request sends. Method "" is GET; Body, when not nil, is
+	// sent whole with every request (with its Content-Length); Header adds
+	// to or replaces the defaults (Accept: application/json, User-Agent:
+	// tuhono-bench). The Content-Type of a body is the caller's to set.
+	Method string
+	Body   []byte
+	Header map[string]string
+}
+
+// newRequest builds l's request, with its headers, on ctx.
+func (l Load) newRequest(ctx context.Context) (*http.Request, error) {
+	method := l.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if l.Body != nil {
+		body = bytes.NewReader(l.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, l.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "tuhono-bench")
+	for k, v := range l.Header {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			req.Host = v // net/http ignores a Host entry in Header
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
+
+// checkTarget refuses anything but a loopback http:// URL.
+func checkTarget(target string) (*url.URL, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "http" {
+		return nil, errors.New("load: the target must be an http:// URL")
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("load: only loopback targets (127.0.0.1) are driven, not %q", u.Hostname())
+	}
+	return u, nil
 }
 
 // Result is what one Drive measured.
@@ -33,6 +80,10 @@ type Result struct {
 	Elapsed   time.Duration   // from the start of the measured window to the last completion
 	Conns     int             // connections dialled: Clients unless the server closed some
 	Latencies []time.Duration // of the measured requests, sorted
+	// Settle is how long an in-process target waited after its measured
+	// window for the background work the window caused (the audit sealer
+	// catching up); it is included in Elapsed. Zero for HTTP targets.
+	Settle time.Duration
 }
 
 // RPS is measured requests per second.
@@ -75,19 +126,16 @@ func (w *worker) fail(kind string) {
 	w.errs[kind]++
 }
 
-// Drive sends GET requests to l.URL from l.Clients concurrent clients, each a
+// Drive sends l's request (GET unless l.Method says otherwise) to l.URL from
+// l.Clients concurrent clients, each a
 // loop of request, read the whole body, next request, on its own keep-alive
 // connection, for l.Warmup and then l.Duration. A request whose status is not
 // 2xx, or that fails in transport, is an error. It returns once every client
 // has stopped: no client starts a request after the window ends, and one in
 // flight then is bounded by l.Timeout.
 func Drive(ctx context.Context, l Load) (Result, error) {
-	u, err := url.Parse(l.URL)
-	if err != nil || u.Scheme != "http" {
-		return Result{}, errors.New("load: the target must be an http:// URL")
-	}
-	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-		return Result{}, fmt.Errorf("load: only loopback targets (127.0.0.1) are driven, not %q", u.Hostname())
+	if _, err := checkTarget(l.URL); err != nil {
+		return Result{}, err
 	}
 	if l.Clients < 1 || l.Duration <= 0 || l.Warmup < 0 {
 		return Result{}, errors.New("load: need at least one client and a positive duration")
@@ -130,12 +178,10 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 		}
 		client := &http.Client{Transport: tr, Timeout: timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+		req, err := l.newRequest(ctx)
 		if err != nil {
 			return Result{}, fmt.Errorf("load: %w", err)
 		}
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", "tuhono-bench")
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -145,8 +191,16 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 				if !t0.Before(end) || ctx.Err() != nil {
 					return
 				}
-				// The request is reused: allowed once the previous body is closed.
-				resp, err := client.Do(req)
+				// A request without a body is reused: allowed once the
+				// previous answer's body is closed. One with a body gets a
+				// shallow copy with a fresh reader, so no write of the
+				// previous request can still be reading the one it sends.
+				r := req
+				if l.Body != nil {
+					r = req.WithContext(ctx)
+					r.Body, _ = req.GetBody()
+				}
+				resp, err := client.Do(r)
 				if err == nil {
 					_, err = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
@@ -173,7 +227,15 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 		return Result{}, fmt.Errorf("load: interrupted: %w", err)
 	}
 
-	r := Result{ErrorKind: map[string]int{}, Conns: int(dials.Load())}
+	r := merge(ws, measureFrom)
+	r.Conns = int(dials.Load())
+	return r, nil
+}
+
+// merge adds up the workers' tallies: the measured latencies (sorted), every
+// error, and the elapsed time from measureFrom to the last completion.
+func merge(ws []*worker, measureFrom time.Time) Result {
+	r := Result{ErrorKind: map[string]int{}}
 	n := 0
 	last := measureFrom
 	for _, w := range ws {
@@ -196,7 +258,7 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 	slices.Sort(r.Latencies)
 	r.Requests = n
 	r.Elapsed = last.Sub(measureFrom)
-	return r, nil
+	return r
 }
 
 type statusError int
@@ -221,40 +283,38 @@ func describe(err error) string {
 	return "transport: " + msg
 }
 
-// Probe makes one request to target and checks it answers 2xx with a body
-// containing want, so that a scenario is known to do what it says before it
-// is measured (a fast 404 is not a fast tenant read).
-func Probe(ctx context.Context, target, want string) error {
-	u, err := url.Parse(target)
+// Probe makes one request as l describes (URL, method, body, headers) and
+// checks it answers 2xx with a body containing want, so that a scenario is
+// known to do what it says before it is measured (a fast 404 is not a fast
+// tenant read, a fast 401 not a sign-in).
+func Probe(ctx context.Context, l Load, want string) error {
+	u, err := checkTarget(l.URL)
 	if err != nil {
-		return err
-	}
-	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("probe: only loopback targets, not %q", u.Hostname())
+		return fmt.Errorf("probe: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	req, err := l.newRequest(ctx)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/json")
-	c := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	c := &http.Client{Transport: &http.Transport{Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer c.CloseIdleConnections()
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("probe %s: %w", u.Path, err)
+		return fmt.Errorf("probe %s %s: %w", req.Method, u.Path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return fmt.Errorf("probe %s: %w", u.Path, err)
+		return fmt.Errorf("probe %s %s: %w", req.Method, u.Path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 || !strings.Contains(string(body), want) {
 		if len(body) > 300 {
 			body = body[:300]
 		}
-		return fmt.Errorf("probe %s: HTTP %d, want 2xx with %q; body: %s", u.Path, resp.StatusCode, want, body)
+		return fmt.Errorf("probe %s %s: HTTP %d, want 2xx with %q; body: %s", req.Method, u.Path, resp.StatusCode, want, body)
 	}
 	return nil
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -119,5 +124,78 @@ func TestMedian(t *testing.T) {
 	}
 	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
 		t.Errorf("median = %v", m)
+	}
+}
+
+func TestDriveSendsMethodBodyAndHeaders(t *testing.T) {
+	body := []byte(`{"email":"a@example.org","password":"correct horse battery"}`)
+	var seen atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.ReadAll(r.Body)
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		case r.Method != http.MethodPost:
+			http.Error(w, "method "+r.Method, http.StatusMethodNotAllowed)
+		case !bytes.Equal(got, body) || r.ContentLength != int64(len(body)):
+			http.Error(w, fmt.Sprintf("body %q (length %d)", got, r.ContentLength), http.StatusBadRequest)
+		case r.Header.Get("Authorization") != "Bearer tuk_secret" || r.Header.Get("Content-Type") != "application/json":
+			http.Error(w, "headers", http.StatusUnauthorized)
+		case r.Header.Get("Accept") != "application/json" || r.Header.Get("User-Agent") != "tuhono-bench":
+			http.Error(w, "default headers lost", http.StatusBadRequest)
+		default:
+			seen.Add(1)
+			w.Write([]byte(`{"user_id":"u1"}`))
+		}
+	}))
+	defer srv.Close()
+
+	l := Load{URL: srv.URL + "/api/v1/signin", Clients: 2, Duration: 200 * time.Millisecond,
+		Method: http.MethodPost, Body: body,
+		Header: map[string]string{"Authorization": "Bearer tuk_secret", "Content-Type": "application/json"}}
+	if err := Probe(context.Background(), l, `"user_id"`); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	res, err := Drive(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || res.Requests < 2 {
+		t.Fatalf("requests %d, errors %d %v: every request should carry the method, body and headers", res.Requests, res.Errors, res.ErrorKind)
+	}
+	if res.Conns != 2 {
+		t.Errorf("conns = %d, want one per client: a body must not cost the keep-alive connection", res.Conns)
+	}
+	if n := seen.Load(); n < int64(res.Requests) {
+		t.Errorf("server saw %d good requests, driver counted %d", n, res.Requests)
+	}
+
+	// The same server refuses the default GET, and Probe says so.
+	l.Method, l.Body = "", nil
+	if err := Probe(context.Background(), l, `"user_id"`); err == nil || !strings.Contains(err.Error(), "HTTP 405") {
+		t.Errorf("probe of a GET = %v, want HTTP 405", err)
+	}
+	res, err = Drive(context.Background(), Load{URL: l.URL, Clients: 1, Duration: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || res.ErrorKind["HTTP 405"] != res.Errors || res.Errors == 0 {
+		t.Errorf("a GET was not refused as one: %d requests, errors %v", res.Requests, res.ErrorKind)
+	}
+}
+
+func TestProbeWantsTheBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer srv.Close()
+	if err := Probe(context.Background(), Load{URL: srv.URL}, `"status":"ok"`); err != nil {
+		t.Fatal(err)
+	}
+	if err := Probe(context.Background(), Load{URL: srv.URL}, `"slug"`); err == nil {
+		t.Fatal("a 200 without the wanted text passed the probe")
+	}
+	if err := Probe(context.Background(), Load{URL: "http://example.com/"}, ""); err == nil {
+		t.Fatal("a non-loopback probe was made")
 	}
 }

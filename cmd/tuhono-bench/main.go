@@ -1,10 +1,14 @@
 // Command tuhono-bench is Tūhono's load driver. It starts the real server
 // stack in-process (handlers.New with the real middleware, the tenant
-// directory, db.InTenant on PostgreSQL) on a loopback port, drives it over
-// real HTTP and prints what it measured:
+// directory, the account service, the Casbin policy and db.InTenant on
+// PostgreSQL, assembled as cmd/tuhono's wire.go and serve do) on a loopback
+// port, drives it over real HTTP and prints what it measured:
 //
 //	go run ./cmd/tuhono-bench                       # embedded throwaway PostgreSQL, defaults
 //	go run ./cmd/tuhono-bench -d 10s -c 32 -rounds 3 -scenario healthz,tenant-read,tenant-read-db
+//	go run ./cmd/tuhono-bench -scenario signin -c 1  # sign-in latency, one at a time
+//	go run ./cmd/tuhono-bench -scenario signin -c 8  # … and eight at once
+//	go run ./cmd/tuhono-bench -scenario audit-append -c 8
 //	go run ./cmd/tuhono-bench -db 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'
 //
 // Without -db it starts a throwaway PostgreSQL cluster in a temporary
@@ -13,22 +17,57 @@
 // needed, a fresh database tuhono_bench_<random> which it migrates, and drops
 // that database at the end.
 //
+// It seeds one region, one active practice, and one person with a random
+// password who is a practice_admin member of the practice (mirrored into the
+// policy, the practice linked to its region) and holds an API token of that
+// membership (24 h).
+//
 // Scenarios (-scenario, comma-separated):
 //
 //	healthz         GET /healthz through the full stack;         ceiling bare-fiber: a bare fiber.New() app answering the same JSON
 //	tenant-read     GET /api/v1/t/{slug} through the full stack
-//	                (directory, Authenticator, huma, InTenant);  ceiling bare-pgx: one SELECT on a bare pgxpool in a bare fiber app
+//	                with Authorization: Bearer <API token>
+//	                (directory, token → membership in one query,
+//	                Casbin check, huma, InTenant read);          ceiling bare-pgx: one SELECT on a bare pgxpool in a bare fiber app
 //	tenant-read-db  onboarding.Current (db.InTenant) in a bare
 //	                fiber handler, no middleware;                ceiling bare-pgx
+//	signin          POST /api/v1/signin {email, password} as
+//	                JSON through the full stack, 200 with
+//	                "user_id" (throttle check, user lookup,
+//	                Argon2id, throttle reset, session insert,
+//	                audit record);                               ceiling bare-argon2: a bare fiber handler decoding the same body and
+//	                                                             running account.VerifyPassword on a precomputed hash of the same password
+//	audit-append    in-process, not HTTP: -c goroutines append
+//	                one audit event per db.InTenant transaction
+//	                (audit.Record) with an audit.Sealer running
+//	                every 50 ms, timed until the sealer has
+//	                caught up;                                   ceiling plain-table: the same INSERT, same values, as the app role in
+//	                                                             db.InTenant, into bench_audit_plain, audit_events' twin without the
+//	                                                             chain (same columns, CHECKs, indexes, foreign key and tenant policy;
+//	                                                             no backlog trigger, no sealer). Reported as events/s; goal ratio ≥ 0.6
 //
-// tenant-read against tenant-read-db is the middleware's share; tenant-read-db
-// against bare-pgx is the RLS transaction's (BEGIN + SET LOCAL, SELECT,
-// COMMIT, database/sql and GORM).
+// tenant-read against tenant-read-db is the middleware's share (now with
+// authentication and authorisation); tenant-read-db against bare-pgx is the
+// RLS transaction's (BEGIN + SET LOCAL, SELECT, COMMIT, database/sql and
+// GORM). signin against bare-argon2 is what sign-in costs beyond its
+// deliberate hashing: Argon2id (DefaultArgon2, ~56 ms of one core) dominates
+// both, and at most GOMAXPROCS hashes run at once (account's hashSlots), so
+// at -c above GOMAXPROCS latency grows with the queue. The issue asks for
+// sign-in latency at one and at eight concurrent sign-ins: run -scenario
+// signin with -c 1 and again with -c 8. Every sign-in succeeds, so the
+// account's throttle key is cleared each time and the client IP's key, which
+// counts failures only, stays empty; each leaves a session row and a
+// platform audit event behind. The stack runs no audit sealer or outbox
+// deliverer of its own (serve does): audit-append runs its own sealer.
 //
 // Each client (-c) is a closed loop on one keep-alive connection: send, read
 // the whole answer, send again. Every phase is driven for -warmup, then
 // measured for -d. A non-2xx answer or a transport error is an error; any
 // error fails the run (exit status 1) and is listed with its count.
+// audit-append's goroutines are closed loops too, one transaction each at a
+// time; with the chain, the sealer catches up on the warm-up before the
+// measured window opens, and its catch-up after the window counts in the
+// window's time.
 //
 // The figures are to be compared as ratios within one run, never across runs
 // or machines: the load driver shares the machine's cores with the server and
@@ -50,6 +89,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -84,7 +124,7 @@ type options struct {
 	CPUProf   string
 }
 
-var scenarioNames = []string{"healthz", "tenant-read", "tenant-read-db"}
+var scenarioNames = []string{"healthz", "tenant-read", "tenant-read-db", "signin", "audit-append"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -162,8 +202,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	// Everything is bounded: setup, then each phase's warm-up, measurement and
 	// the last requests' timeout, then a minute for shutting down.
+	// audit-append phases also wait, twice, for the sealer to catch up.
 	phases := len(o.Scenarios) * 2 * o.Rounds
 	limit := setupLimit + time.Duration(phases)*(o.Warmup+o.Duration+reqTimeout+2*time.Second) + time.Minute
+	if slices.Contains(o.Scenarios, "audit-append") {
+		limit += time.Duration(2*o.Rounds) * 2 * settleLimit
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, limit)
@@ -181,7 +225,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	scens := buildScenarios(s, o.Scenarios)
 	for _, sc := range scens {
 		for _, t := range []target{sc.Run, sc.Ceiling} {
-			if err := Probe(ctx, t.URL, t.Want); err != nil {
+			if err := t.probe(ctx); err != nil {
 				fmt.Fprintf(stderr, "tuhono-bench: %s (%s): %v\n", sc.Name, t.Name, err)
 				return 1
 			}
@@ -217,12 +261,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 				if ceiling {
 					t = sc.Ceiling
 				}
-				res, err := Drive(ctx, Load{URL: t.URL, Clients: o.Clients, Warmup: o.Warmup, Duration: o.Duration, Timeout: reqTimeout})
+				res, err := t.drive(ctx, o)
 				if err != nil {
 					fmt.Fprintf(stderr, "tuhono-bench: %s (%s): %v\n", sc.Name, t.Name, err)
 					return 1
 				}
-				rep.phase(sc.Name, t.Name, ceiling, round, res)
+				rep.phase(sc, t.Name, ceiling, round, res)
 			}
 		}
 	}
@@ -234,11 +278,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// target is one thing to drive.
+// target is one thing to drive: an HTTP request, or an in-process load.
 type target struct {
 	Name string // "healthz", "bare-fiber", …
 	URL  string
 	Want string // a substring of a correct answer, checked by Probe
+
+	// The request: GET unless Method says otherwise, Body sent with every
+	// request, Header added to the defaults.
+	Method string
+	Body   []byte
+	Header map[string]string
+
+	// InProcess, when set, is driven instead of URL (audit-append).
+	InProcess *inProcess
+}
+
+// load is how to drive t with the run's options.
+func (t target) load(o options) Load {
+	return Load{URL: t.URL, Clients: o.Clients, Warmup: o.Warmup, Duration: o.Duration, Timeout: reqTimeout,
+		Method: t.Method, Body: t.Body, Header: t.Header}
+}
+
+// probe checks that t does what it says, once.
+func (t target) probe(ctx context.Context) error {
+	if t.InProcess != nil {
+		return t.InProcess.Probe(ctx)
+	}
+	return Probe(ctx, Load{URL: t.URL, Method: t.Method, Body: t.Body, Header: t.Header}, t.Want)
+}
+
+// drive runs one phase of t.
+func (t target) drive(ctx context.Context, o options) (Result, error) {
+	if t.InProcess != nil {
+		return t.InProcess.Drive(ctx, o.Clients, o.Warmup, o.Duration, reqTimeout)
+	}
+	return Drive(ctx, t.load(o))
 }
 
 // scenario is a target and its ceiling.
@@ -246,21 +321,39 @@ type scenario struct {
 	Name    string
 	Run     target
 	Ceiling target
+	Unit    string // what Result.Requests counts: "req", or "events"
 }
 
 func buildScenarios(s *stack, names []string) []scenario {
 	slugJSON := `"slug":"` + s.Tenant.Slug + `"`
 	bareFiber := target{Name: "bare-fiber", URL: s.BareURL + barePathHealthz, Want: `"status":"ok"`}
 	barePGX := target{Name: "bare-pgx", URL: s.BareURL + barePathPGX, Want: slugJSON}
+	jsonBody := map[string]string{"Content-Type": "application/json"}
 	var out []scenario
 	for _, n := range names {
 		switch n {
 		case "healthz":
-			out = append(out, scenario{Name: n, Run: target{n, s.AppURL + "/healthz", `"status":"ok"`}, Ceiling: bareFiber})
+			out = append(out, scenario{Name: n, Unit: "req",
+				Run:     target{Name: n, URL: s.AppURL + "/healthz", Want: `"status":"ok"`},
+				Ceiling: bareFiber})
 		case "tenant-read":
-			out = append(out, scenario{Name: n, Run: target{n, s.AppURL + "/api/v1/t/" + s.Tenant.Slug, slugJSON}, Ceiling: barePGX})
+			out = append(out, scenario{Name: n, Unit: "req",
+				Run: target{Name: n, URL: s.AppURL + "/api/v1/t/" + s.Tenant.Slug, Want: slugJSON,
+					Header: map[string]string{"Authorization": "Bearer " + s.Token}},
+				Ceiling: barePGX})
 		case "tenant-read-db":
-			out = append(out, scenario{Name: n, Run: target{n, s.BareURL + barePathInTenant, slugJSON}, Ceiling: barePGX})
+			out = append(out, scenario{Name: n, Unit: "req",
+				Run:     target{Name: n, URL: s.BareURL + barePathInTenant, Want: slugJSON},
+				Ceiling: barePGX})
+		case "signin":
+			out = append(out, scenario{Name: n, Unit: "req",
+				Run: target{Name: n, URL: s.AppURL + "/api/v1/signin", Want: `"user_id"`,
+					Method: http.MethodPost, Body: s.SignInBody, Header: jsonBody},
+				Ceiling: target{Name: "bare-argon2", URL: s.BareURL + barePathArgon2, Want: `"user_id"`,
+					Method: http.MethodPost, Body: s.SignInBody, Header: jsonBody}})
+		case "audit-append":
+			chain, plain := s.auditTargets()
+			out = append(out, scenario{Name: n, Unit: "events", Run: chain, Ceiling: plain})
 		}
 	}
 	return out

@@ -13,6 +13,7 @@ import (
 type measure struct {
 	Scenario string
 	Target   string
+	Unit     string // what Requests counts: "req" or "events"
 	Ceiling  bool
 	Round    int
 	Requests int
@@ -21,6 +22,7 @@ type measure struct {
 	RPS      float64
 	P50, P99 time.Duration
 	Conns    int
+	Settle   time.Duration
 }
 
 // report prints phases as they finish and the summary at the end.
@@ -36,27 +38,41 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (r *report) header(s *stack, goVersion, platform string, cpus, procs int) {
 	fmt.Fprintf(r.w, "tuhono-bench: %s %s, %d CPUs, GOMAXPROCS %d; %s\n", goVersion, platform, cpus, procs, s.Where)
-	fmt.Fprintf(r.w, "  %d clients (one keep-alive connection each), %s warm-up + %s measured per phase, %d round(s), pool %d\n",
-		r.o.Clients, r.o.Warmup, r.o.Duration, r.o.Rounds, r.o.Pool)
+	clients := "clients (one keep-alive connection each)"
+	if slices.Equal(r.o.Scenarios, []string{"audit-append"}) {
+		clients = "goroutines (one transaction at a time each)"
+	} else if slices.Contains(r.o.Scenarios, "audit-append") {
+		clients += " / audit-append goroutines"
+	}
+	fmt.Fprintf(r.w, "  %d %s, %s warm-up + %s measured per phase, %d round(s), pool %d\n",
+		r.o.Clients, clients, r.o.Warmup, r.o.Duration, r.o.Rounds, r.o.Pool)
 	fmt.Fprintln(r.w, "  compare ratios within this run only: the driver shares the cores with the server and PostgreSQL")
 }
 
-func (r *report) phase(scenario, target string, ceiling bool, round int, res Result) {
-	m := measure{Scenario: scenario, Target: target, Ceiling: ceiling, Round: round,
+func (r *report) phase(sc scenario, target string, ceiling bool, round int, res Result) {
+	m := measure{Scenario: sc.Name, Target: target, Unit: sc.Unit, Ceiling: ceiling, Round: round,
 		Requests: res.Requests, Errors: res.Errors, Kinds: res.ErrorKind, RPS: res.RPS(),
-		P50: res.Percentile(50), P99: res.Percentile(99), Conns: res.Conns}
+		P50: res.Percentile(50), P99: res.Percentile(99), Conns: res.Conns, Settle: res.Settle}
 	r.phases = append(r.phases, m)
-	fmt.Fprintf(r.w, "  round %d  %-15s %-14s requests %8d  errors %d  req/s %8.0f  p50 %6.2fms  p99 %6.2fms  conns %d\n",
-		round, scenario, target, m.Requests, m.Errors, m.RPS, ms(m.P50), ms(m.P99), m.Conns)
+	count, rate, conns := "requests", "req/s", "conns"
+	if sc.Unit == "events" {
+		count, rate, conns = "events", "ev/s", "goroutines"
+	}
+	fmt.Fprintf(r.w, "  round %d  %-15s %-14s %s %8d  errors %d  %s %8.0f  p50 %6.2fms  p99 %6.2fms  %s %d",
+		round, sc.Name, target, count, m.Requests, m.Errors, rate, m.RPS, ms(m.P50), ms(m.P99), conns, m.Conns)
+	if m.Settle > 0 {
+		fmt.Fprintf(r.w, "  sealer catch-up %.0fms (counted)", ms(m.Settle))
+	}
+	fmt.Fprintln(r.w)
 	for _, k := range slices.Sorted(maps.Keys(m.Kinds)) {
-		fmt.Fprintf(r.w, "    ERROR %s (%s) round %d: %d × %s\n", scenario, target, round, m.Kinds[k], k)
+		fmt.Fprintf(r.w, "    ERROR %s (%s) round %d: %d × %s\n", sc.Name, target, round, m.Kinds[k], k)
 	}
 	if r.o.JSON {
 		r.json(map[string]any{
-			"type": "phase", "scenario": scenario, "target": target, "ceiling": ceiling, "round": round,
+			"type": "phase", "scenario": sc.Name, "target": target, "ceiling": ceiling, "round": round, "unit": sc.Unit,
 			"requests": m.Requests, "errors": m.Errors, "error_kinds": m.Kinds, "rps": round1(m.RPS),
 			"p50_ms": ms(m.P50), "p99_ms": ms(m.P99), "conns": m.Conns, "clients": r.o.Clients,
-			"duration_s": r.o.Duration.Seconds(),
+			"duration_s": r.o.Duration.Seconds(), "settle_ms": ms(m.Settle),
 		})
 	}
 }
@@ -120,7 +136,7 @@ func (r *report) summary(scens []scenario) {
 	if r.o.Rounds == 1 {
 		what = "%d round"
 	}
-	fmt.Fprintf(r.w, "\nsummary ("+what+"; ratio = scenario req/s ÷ ceiling req/s)\n", r.o.Rounds)
+	fmt.Fprintf(r.w, "\nsummary ("+what+"; ratio = scenario req/s ÷ ceiling req/s; audit-append counts events/s)\n", r.o.Rounds)
 	fmt.Fprintf(r.w, "%-15s %8s %7s %7s  %-11s %8s %7s %7s %6s\n",
 		"scenario", "req/s", "p50ms", "p99ms", "ceiling", "req/s", "p50ms", "p99ms", "ratio")
 	ran := map[string]bool{}
@@ -134,8 +150,27 @@ func (r *report) summary(scens []scenario) {
 				"type": "summary", "scenario": sc.Name, "rps": round1(a.RPS), "p50_ms": a.P50, "p99_ms": a.P99,
 				"errors": a.Errors, "ceiling": sc.Ceiling.Name, "ceiling_rps": round1(c.RPS),
 				"ceiling_p50_ms": c.P50, "ceiling_p99_ms": c.P99, "ceiling_errors": c.Errors,
-				"ratio": round3(ratio), "rounds": r.o.Rounds, "clients": r.o.Clients,
+				"ratio": round3(ratio), "rounds": r.o.Rounds, "clients": r.o.Clients, "unit": sc.Unit,
 			})
+		}
+	}
+	if ran["audit-append"] {
+		a, c := r.aggregate("audit-append", false), r.aggregate("audit-append", true)
+		verdict := "below the goal"
+		if ratio := r.ratio("audit-append"); ratio >= 0.6 {
+			verdict = "meets the goal"
+		}
+		fmt.Fprintf(r.w, "\naudit-append, %d goroutines, one event per InTenant transaction: with chain %.0f events/s"+
+			" (sealer catch-up counted), without chain %.0f events/s, ratio %.2f (goal ≥ 0.60: %s)\n",
+			r.o.Clients, a.RPS, c.RPS, r.ratio("audit-append"), verdict)
+	}
+	if ran["signin"] {
+		a, c := r.aggregate("signin", false), r.aggregate("signin", true)
+		if a.P50 > 0 && c.P50 > 0 {
+			fmt.Fprintf(r.w, "\nsignin at c%d: p50 %.1f ms, p99 %.1f ms; the Argon2id floor alone (bare-argon2) p50 %.1f ms, p99 %.1f ms;"+
+				" difference at p50 %+.1f ms: the rest of sign-in (throttle check, user lookup, throttle reset, session insert,"+
+				" audit record, huma), within the noise of the hashing when small\n",
+				r.o.Clients, a.P50, a.P99, c.P50, c.P99, a.P50-c.P50)
 		}
 	}
 	// With both tenant reads run, split a tenant read's cost: the machine's
@@ -144,7 +179,7 @@ func (r *report) summary(scens []scenario) {
 	if ran["tenant-read"] && ran["tenant-read-db"] && full.RPS > 0 && bare.RPS > 0 && pgx.RPS > 0 {
 		us := func(rps float64) float64 { return 1e6 / rps }
 		fmt.Fprintf(r.w, "\ntenant-read, machine µs per request (1e6 ÷ median req/s): bare-pgx %.1f"+
-			" + RLS transaction (tenant-read-db − bare-pgx) %.1f + middleware/directory/huma (tenant-read − tenant-read-db) %.1f = %.1f\n",
+			" + RLS transaction (tenant-read-db − bare-pgx) %.1f + middleware/directory/token/policy/huma (tenant-read − tenant-read-db) %.1f = %.1f\n",
 			us(pgx.RPS), us(bare.RPS)-us(pgx.RPS), us(full.RPS)-us(bare.RPS), us(full.RPS))
 	}
 }

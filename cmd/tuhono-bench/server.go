@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,9 +20,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tuhono/tuhono/handlers"
+	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/migrations"
 	"github.com/tuhono/tuhono/models/onboarding"
+	"github.com/tuhono/tuhono/policy"
 	"github.com/tuhono/tuhono/tenants"
 )
 
@@ -30,25 +34,29 @@ import (
 // other out (EnsureRoles sets the password of an existing role).
 const benchPassword = "tuhono-test-only"
 
-// benchActor is who every caller of the full stack is, by the bench's
-// Authenticator: the bench's stand-in until sign-in exists. It grants the
-// practice_admin role so tenant routes behave as for a signed-in member.
-var benchActor = tenants.Actor{Name: "bench", Roles: []string{"practice_admin"}}
-
-// benchAuthenticate is the Authenticator of the full stack.
-func benchAuthenticate(*fiber.Ctx, tenants.Tenant) (tenants.Actor, error) {
-	return benchActor, nil
-}
+// The bench's person: a practice_admin member of the bench practice, who
+// signs in (signin) and calls the API with a token (tenant-read).
+const (
+	benchEmail    = "bench.admin@example.org"
+	benchName     = "Bench Admin"
+	benchRole     = "practice_admin"
+	benchTokenTTL = 24 * time.Hour
+)
 
 // stack is everything the bench runs: the database, the real server and the
 // bare ceiling server, each on its own loopback listener.
 type stack struct {
-	Where   string // a description of the database, for the report
-	Tenant  tenants.Tenant
-	AppURL  string // the full server, http://127.0.0.1:port
-	BareURL string // the bare fiber app of the ceilings
+	Where      string // a description of the database, for the report
+	Tenant     tenants.Tenant
+	AppURL     string    // the full server, http://127.0.0.1:port
+	BareURL    string    // the bare fiber app of the ceilings
+	UserID     uuid.UUID // the bench's person
+	Token      string    // their API token at Tenant (practice_admin)
+	SignInBody []byte    // {"email": …, "password": …} of the bench's person
 
 	log     *slog.Logger
+	db      *db.DB        // the app's pool (tuhono_app)
+	super   *pgxpool.Pool // superuser on the bench database: bare-pgx, and watching the audit backlog
 	cleanup []func()
 }
 
@@ -104,7 +112,37 @@ func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger)
 		return nil, err
 	}
 	s.onClose(func() { d.Close() })
+	s.db = d
 	if s.Tenant, err = seed(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := createPlainAudit(ctx, conn.Owner); err != nil {
+		return nil, err
+	}
+
+	// Identity, assembled as cmd/tuhono's wire.go does: the policy store
+	// and enforcer, and the account service with a fresh seal key.
+	pdb, closePolicy, err := policy.OpenDB(ctx, conn.App)
+	if err != nil {
+		return nil, err
+	}
+	s.onClose(func() { closePolicy() })
+	enforcer, err := policy.New(ctx, pdb, log)
+	if err != nil {
+		return nil, err
+	}
+	sealKey := make([]byte, 32)
+	if _, err := rand.Read(sealKey); err != nil {
+		return nil, err
+	}
+	accounts := account.New(d, enforcer, account.Config{SealKey: sealKey, Argon2: account.DefaultArgon2})
+	password, err := s.seedIdentity(ctx, accounts, enforcer)
+	if err != nil {
+		return nil, err
+	}
+	// The sign-in ceiling's hash: the same password, hashed as CreateUser did.
+	hash, err := account.HashPassword(password, account.DefaultArgon2)
+	if err != nil {
 		return nil, err
 	}
 
@@ -113,12 +151,16 @@ func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger)
 		return nil, err
 	}
 	s.onClose(pool.Close)
+	s.super = pool
 
-	// The full stack, assembled as cmd/tuhono's serve does.
+	// The full stack, assembled as cmd/tuhono's serve does (without the
+	// audit sealer and the outbox deliverer: audit-append runs its own
+	// sealer, and the bench sends no e-mail).
 	dir := tenants.NewDirectory(onboarding.BySlug(d), 30*time.Second)
 	listenCtx, stopListen := context.WithCancel(context.Background())
 	s.onClose(stopListen)
 	go onboarding.Listen(listenCtx, conn.App, log, dir.Invalidate)
+	go enforcer.Listen(listenCtx, conn.App)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -133,7 +175,10 @@ func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger)
 			}
 			return migrations.Current(ctx, d)
 		},
-		Authenticate: benchAuthenticate,
+		Accounts:   accounts,
+		Policy:     enforcer,
+		Roles:      enforcer.RolesIn,
+		TenantByID: func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error) { return onboarding.ByID(ctx, d, id) },
 	})
 	if err != nil {
 		ln.Close()
@@ -141,7 +186,7 @@ func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger)
 	}
 	s.serve(app, ln)
 
-	bare, err := bareApp(d, pool, s.Tenant)
+	bare, err := bareApp(d, pool, s.Tenant, s.UserID, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +328,43 @@ func seed(ctx context.Context, d *db.DB) (tenants.Tenant, error) {
 	return t, nil
 }
 
+// seedIdentity makes the bench's person with a fresh random password, their
+// practice_admin membership at the bench practice (mirrored into the policy),
+// the practice's link to its region, and an API token of the membership. It
+// returns the password.
+func (s *stack) seedIdentity(ctx context.Context, accounts *account.Service, enforcer *policy.Enforcer) (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	password := base64.RawURLEncoding.EncodeToString(b) // 24 random characters
+	u, err := accounts.CreateUser(ctx, benchEmail, benchName, password, false)
+	if err != nil {
+		return "", fmt.Errorf("seed user: %w", err)
+	}
+	s.UserID = u.ID
+	tctx := tenants.WithTenant(ctx, s.Tenant)
+	if err := accounts.AddMember(tctx, u.ID, u.ID, []string{benchRole}); err != nil {
+		return "", fmt.Errorf("seed membership: %w", err)
+	}
+	if err := enforcer.LinkDomain(ctx, account.TenantDomain(s.Tenant.ID), "region:"+s.Tenant.RegionID.String()); err != nil {
+		return "", fmt.Errorf("seed region link: %w", err)
+	}
+	if s.Token, _, err = accounts.CreateToken(tctx, u.ID, "tuhono-bench", []string{benchRole}, benchTokenTTL); err != nil {
+		return "", fmt.Errorf("seed API token: %w", err)
+	}
+	if s.SignInBody, err = json.Marshal(signInJSON{Email: benchEmail, Password: password}); err != nil {
+		return "", err
+	}
+	return password, nil
+}
+
+// signInJSON is the body of POST /api/v1/signin.
+type signInJSON struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
 // openPGXPool is the bare-pgx ceiling's pool: the same size as the app's,
 // as the superuser, since the tenants table's policy (forced, so binding
 // its owner too) would hide the row from any other role without a tenant.
@@ -320,14 +402,32 @@ const (
 	barePathHealthz  = "/healthz"
 	barePathPGX      = "/pgx"
 	barePathInTenant = "/intenant"
+	barePathArgon2   = "/argon2"
 )
 
 // bareApp is a plain fiber.New() app without any middleware, serving the
 // ceilings: /healthz as the real one answers it, /pgx one SELECT on a bare
 // pgx pool, /intenant the real onboarding.Current (db.InTenant: BEGIN + SET
-// LOCAL, SELECT, COMMIT) with the tenant put in the context directly.
-func bareApp(d *db.DB, pool *pgxpool.Pool, t tenants.Tenant) (*fiber.App, error) {
+// LOCAL, SELECT, COMMIT) with the tenant put in the context directly, and
+// POST /argon2 the hashing floor of a sign-in: the sign-in body decoded and
+// its password checked by account.VerifyPassword against hash (the same
+// password, DefaultArgon2), nothing else.
+func bareApp(d *db.DB, pool *pgxpool.Pool, t tenants.Tenant, user uuid.UUID, hash string) (*fiber.App, error) {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post(barePathArgon2, func(c *fiber.Ctx) error {
+		var in signInJSON
+		if err := json.Unmarshal(c.Body(), &in); err != nil {
+			return fiber.ErrBadRequest
+		}
+		ok, _, err := account.VerifyPassword(hash, in.Password)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fiber.ErrUnauthorized
+		}
+		return c.JSON(fiber.Map{"user_id": user.String()})
+	})
 	app.Get(barePathHealthz, func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"status": "ok"})
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -26,8 +27,19 @@ type Config struct {
 	IdleTimeout     time.Duration // IDLE_TIMEOUT
 	BodyLimit       int           // BODY_LIMIT (bytes)
 	TrustedProxies  []netip.Prefix
-	DBMaxConns      int    // DB_MAX_CONNS
-	PGBinDir        string // PG_BIN_DIR: embedded mode's PostgreSQL binaries (default: PATH, then /usr/lib/postgresql/*/bin)
+	DBMaxConns      int           // DB_MAX_CONNS
+	PGBinDir        string        // PG_BIN_DIR: embedded mode's PostgreSQL binaries (default: PATH, then /usr/lib/postgresql/*/bin)
+	SecretKey       []byte        // SECRET_KEY: 32 bytes, base64; seals TOTP secrets (embedded mode makes one)
+	SessionIdle     time.Duration // SESSION_IDLE_TIMEOUT
+	SessionLifetime time.Duration // SESSION_LIFETIME
+	SMTP            SMTPConfig
+}
+
+// SMTPConfig is the mail relay; with no SMTP_ADDR, the embedded development
+// server delivers to its own mailbox page instead.
+type SMTPConfig struct {
+	Addr, From, Username, Password string
+	StartTLS                       bool
 }
 
 // LoadConfig reads the environment; every bad value is reported at once.
@@ -75,6 +87,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.IdleTimeout = dur("IDLE_TIMEOUT", 60*time.Second)
 	c.BodyLimit = num("BODY_LIMIT", 1<<20)
 	c.DBMaxConns = num("DB_MAX_CONNS", 20)
+	c.SessionIdle = dur("SESSION_IDLE_TIMEOUT", 30*time.Minute)
+	c.SessionLifetime = dur("SESSION_LIFETIME", 12*time.Hour)
+	if k := getenv("SECRET_KEY"); k != "" {
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(b) != 32 {
+			errs = append(errs, "SECRET_KEY: use 32 random bytes in base64 (openssl rand -base64 32)")
+		}
+		c.SecretKey = b
+	}
+	c.SMTP = SMTPConfig{Addr: getenv("SMTP_ADDR"), From: or(getenv("SMTP_FROM"), "Tūhono <no-reply@tuhono.nz>"),
+		Username: getenv("SMTP_USERNAME"), Password: getenv("SMTP_PASSWORD"), StartTLS: getenv("SMTP_STARTTLS") != "false"}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue

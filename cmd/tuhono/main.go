@@ -3,7 +3,9 @@
 //
 //	tuhono [serve]                 run the server (the default)
 //	tuhono migrate up|down|status  change or show the schema
-//	tuhono seed demo               create the demo region
+//	tuhono seed demo               create the demo region and people
+//	tuhono token create …          make an API token for a membership
+//	tuhono audit verify            walk the audit chains
 //	tuhono version                 print the version
 package main
 
@@ -46,6 +48,10 @@ func run(args []string) int {
 		err = migrate(ctx, cfg, log, args)
 	case "seed":
 		err = seed(ctx, cfg, log, args)
+	case "token":
+		err = tokenCmd(ctx, cfg, log, args, os.Stdout)
+	case "audit":
+		err = auditCmd(ctx, cfg, log, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("tuhono", buildVersion())
 	case "help", "--help", "-h":
@@ -69,7 +75,11 @@ func run(args []string) int {
 const usage = `usage:
   tuhono [serve]                 run the server (default)
   tuhono migrate up|down|status  apply, roll back one, or list migrations
-  tuhono seed demo               create the demo region (idempotent)
+  tuhono seed demo               create the demo region and people (idempotent)
+  tuhono token create --email E --tenant SLUG --roles R1,R2 [--ttl 720h] [--name N]
+                                 make an API token for a membership (printed once)
+  tuhono audit verify [--tenant SLUG]
+                                 walk the audit chains; names the first broken link
   tuhono version                 print the version
 configuration is read from the environment: see README.md
 `

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
-	"github.com/tuhono/tuhono/models/db"
-	"github.com/tuhono/tuhono/models/onboarding"
+	"github.com/tuhono/tuhono/models/demo"
 )
 
 func seed(ctx context.Context, cfg Config, log *slog.Logger, args []string) error {
@@ -25,23 +23,28 @@ func seed(ctx context.Context, cfg Config, log *slog.Logger, args []string) erro
 			return err
 		}
 	}
-	if src.AppURL == "" {
-		return errors.New("set DATABASE_URL to the app role's DSN")
-	}
-	d, err := db.Open(ctx, db.Config{URL: src.AppURL, MaxConns: 2, Logger: log})
+	a, err := assemble(ctx, cfg, src, log, 2)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	demo, created, err := onboarding.SeedDemo(ctx, d)
+	defer a.Close()
+	s, fresh, err := demo.Seed(ctx, a.db, a.accounts, a.policy)
 	if err != nil {
 		return err
 	}
-	if created {
+	if fresh != "" {
 		fmt.Fprintln(os.Stdout, "demo region created:")
 	} else {
 		fmt.Fprintln(os.Stdout, "demo region already present:")
 	}
-	printDemo(os.Stdout, cfg.BaseURL, demo)
+	password := fresh
+	if src.Embedded() {
+		if password, err = demoPassword(cfg, fresh); err != nil {
+			return err
+		}
+	} else if password == "" {
+		password = "(printed when the demo was created)"
+	}
+	printDemo(os.Stdout, cfg.BaseURL, s, password)
 	return nil
 }

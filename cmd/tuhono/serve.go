@@ -8,23 +8,25 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tuhono/tuhono/handlers"
-	"github.com/tuhono/tuhono/handlers/httpx"
-	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/audit"
+	"github.com/tuhono/tuhono/models/demo"
 	"github.com/tuhono/tuhono/models/migrations"
 	"github.com/tuhono/tuhono/models/onboarding"
-	"github.com/tuhono/tuhono/tenants"
+	"github.com/tuhono/tuhono/models/outbox"
 )
 
 // serveHooks let tests and the load driver add routes and learn the address.
 type serveHooks struct {
-	Mount        func(*fiber.App)
-	Listening    func(addr string)
-	Authenticate httpx.Authenticator
+	Mount     func(*fiber.App)
+	Listening func(addr string)
 }
 
 // serve runs the server until ctx ends (SIGTERM or SIGINT), then stops
@@ -37,7 +39,6 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 	}
 	defer src.Close()
 
-	var demo *onboarding.Demo
 	if src.Embedded() {
 		// The development database follows the binary: migrate, and seed the
 		// demo region on first start.
@@ -45,39 +46,66 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 			return err
 		}
 	}
-	if src.AppURL == "" {
-		return errors.New("set DATABASE_URL to the app role's DSN (MIGRATE_DATABASE_URL alone is for migrations)")
-	}
-	d, err := db.Open(ctx, db.Config{URL: src.AppURL, MaxConns: cfg.DBMaxConns, Logger: log})
+	a, err := assemble(ctx, cfg, src, log, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer a.Close()
+	var seeded *demo.Seeded
+	var password string
 	if src.Embedded() {
-		dm, _, err := onboarding.SeedDemo(ctx, d)
+		s, pw, err := demo.Seed(ctx, a.db, a.accounts, a.policy)
 		if err != nil {
 			return err
 		}
-		demo = &dm
+		seeded, password = &s, pw
+		if password, err = demoPassword(cfg, pw); err != nil {
+			return err
+		}
+	}
+	if err := linkRegions(ctx, a); err != nil {
+		return err
 	}
 
-	dir := tenants.NewDirectory(onboarding.BySlug(d), 30*time.Second)
-	listenCtx, stopListen := context.WithCancel(context.Background())
-	defer stopListen()
-	go onboarding.Listen(listenCtx, src.AppURL, log, dir.Invalidate)
+	// Background work stops when serve returns, after the HTTP server.
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go onboarding.Listen(bg, src.AppURL, log, a.directory.Invalidate)
+	go a.policy.Listen(bg, src.AppURL)
+	go audit.NewSealer(a.db, log).Run(bg, time.Second)
+	var sender outbox.Sender = outbox.Mailbox{}
+	var mailbox func(context.Context) ([]outbox.Message, error)
+	if cfg.SMTP.Addr != "" {
+		smtp := outbox.SMTP{Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
+			Password: cfg.SMTP.Password, StartTLS: cfg.SMTP.StartTLS, Timeout: 20 * time.Second}
+		if err := smtp.Validate(); err != nil {
+			return fmt.Errorf("SMTP settings: %w", err)
+		}
+		sender = smtp
+	} else if src.Embedded() {
+		mailbox = func(ctx context.Context) ([]outbox.Message, error) { return outbox.Recent(ctx, a.db, 50) }
+	} else {
+		return errors.New("set SMTP_ADDR (and SMTP_FROM): invitations and password resets are sent by e-mail")
+	}
+	go outbox.NewDeliverer(a.db, sender, log).Run(bg, src.AppURL)
 
 	app, err := handlers.New(handlers.Options{
-		DB: d, Directory: dir, Log: log, Version: buildVersion(), BaseURL: cfg.BaseURL,
+		DB: a.db, Directory: a.directory, Log: log, Version: buildVersion(), BaseURL: cfg.BaseURL,
 		BodyLimit: cfg.BodyLimit, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout: cfg.IdleTimeout, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
 		Ready: func(ctx context.Context) error {
-			if err := d.Ping(ctx); err != nil {
+			if err := a.db.Ping(ctx); err != nil {
 				return err
 			}
-			return migrations.Current(ctx, d)
+			return migrations.Current(ctx, a.db)
 		},
-		Authenticate: hooks.Authenticate,
-		Mount:        hooks.Mount,
+		Accounts:        a.accounts,
+		Policy:          a.policy,
+		Roles:           a.policy.RolesIn,
+		TenantByID:      a.tenantByID,
+		Mailbox:         mailbox,
+		SessionLifetime: cfg.SessionLifetime,
+		Mount:           hooks.Mount,
 	})
 	if err != nil {
 		return err
@@ -98,7 +126,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 	if cfg.ListenAddr != addr && base == "http://"+displayAddr(cfg.ListenAddr) {
 		base = "http://" + addr // port 0 was asked for: show the real one
 	}
-	announce(os.Stdout, base, demo)
+	announce(os.Stdout, base, seeded, password)
 
 	select {
 	case err := <-served:
@@ -114,21 +142,52 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 	return nil
 }
 
-func announce(w io.Writer, base string, demo *onboarding.Demo) {
+func announce(w io.Writer, base string, seeded *demo.Seeded, password string) {
 	fmt.Fprintf(w, "\nTūhono is running: %s\n", base)
 	fmt.Fprintf(w, "  API reference: %s/api/v1/reference\n", base)
-	if demo != nil {
-		printDemo(w, base, *demo)
+	if seeded != nil {
+		printDemo(w, base, *seeded, password)
+		fmt.Fprintf(w, "  Development mailbox (invitations, resets): %s/dev/mailbox\n", base)
 	}
 	fmt.Fprintln(w)
 }
 
-func printDemo(w io.Writer, base string, demo onboarding.Demo) {
-	fmt.Fprintf(w, "  Demo region: %s (%s)\n", demo.Region.Name, demo.Region.Slug)
-	for _, t := range demo.Tenants {
+func printDemo(w io.Writer, base string, s demo.Seeded, password string) {
+	fmt.Fprintf(w, "  Demo region: %s (%s)\n", s.Region.Name, s.Region.Slug)
+	for _, t := range s.Tenants {
 		fmt.Fprintf(w, "    %-8s %-36s %s/t/%s\n", t.Kind, t.Name, base, t.Slug)
 	}
-	// Sign-in arrives with identity and access (people, memberships, MFA);
-	// until then no demo sign-ins exist to print.
-	fmt.Fprintln(w, "  Demo sign-ins: none yet — people and sign-in arrive with the identity and access release.")
+	fmt.Fprintf(w, "  Demo sign-ins at %s/signin (password: %s):\n", base, password)
+	for _, p := range s.People {
+		fmt.Fprintf(w, "    %-28s %-22s %s\n", p.Email, p.Name, p.Roles)
+	}
+}
+
+// demoPassword keeps the demo password beside the embedded data, so every
+// start can print it (it is a development database of invented people).
+func demoPassword(cfg Config, fresh string) (string, error) {
+	path := filepath.Join(cfg.DataDir, "demo-password")
+	if fresh != "" {
+		return fresh, os.WriteFile(path, []byte(fresh+"\n"), 0o600)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(printed at first start)", nil
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// linkRegions tells the policy which region each tenant is in, so a
+// regional admin's rights reach every tenant of the region, new ones too.
+func linkRegions(ctx context.Context, a *app) error {
+	all, err := onboarding.All(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	for _, t := range all {
+		if err := a.policy.LinkDomain(ctx, account.TenantDomain(t.ID), "region:"+t.RegionID.String()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humafiber"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tuhono/tuhono/handlers/httpx"
+	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
 )
@@ -20,10 +22,12 @@ const Prefix = "/api/v1"
 
 // Deps is what the API's handlers need.
 type Deps struct {
-	DB      *db.DB
-	Frame   *httpx.Frame
-	Log     *slog.Logger
-	Version string
+	DB       *db.DB
+	Accounts *account.Service // nil: no sign-in operations
+	Sessions *httpx.Sessions
+	Frame    *httpx.Frame
+	Log      *slog.Logger
+	Version  string
 }
 
 // New registers the API on app and returns the huma API (its OpenAPI
@@ -37,9 +41,14 @@ func New(app *fiber.App, d Deps) huma.API {
 	cfg.SchemasPath = ""
 	cfg.CreateHooks = nil // no $schema links back to a schemas endpoint
 	cfg.Servers = nil
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token made for one membership: " +
+			"`tuhono token create` or the account page. It carries a subset of the membership's roles."},
+	}
 	a := humafiber.New(app, cfg)
 	a.UseMiddleware(tenantMiddleware(a, d.Frame))
 	registerTenant(a, d)
+	registerSignIn(a, d)
 	return a
 }
 
@@ -53,11 +62,23 @@ func tenantMiddleware(a huma.API, f *httpx.Frame) func(huma.Context, func(huma.C
 			return
 		}
 		c := humafiber.Unwrap(hc)
-		if _, err := f.ResolveTenant(c, hc.Param("tenant")); err != nil {
+		var ctx context.Context
+		var err error
+		if _, ok := httpx.BearerToken(c); !ok && f.RequireBearer {
+			err = httpx.ErrNoBearer
+		} else {
+			ctx, err = f.ResolveTenant(c, hc.Param("tenant"), f.AuthenticateAPI)
+		}
+		if err == nil {
+			// Default deny: an operation that names no permission is refused.
+			perm, _ := op.Metadata["perm"].(httpx.Perm)
+			err = f.Authorize(ctx, perm)
+		}
+		if err != nil {
 			huma.WriteErr(a, hc, httpx.Status(err), "", err)
 			return
 		}
-		next(huma.WithContext(hc, c.UserContext()))
+		next(huma.WithContext(hc, ctx))
 	}
 }
 
@@ -82,6 +103,9 @@ func problem(hc huma.Context, status int, msg string, errs ...error) huma.Status
 		var p *httpx.Problem
 		var f *fault.Error
 		if e != nil && (errors.As(e, &p) || errors.As(e, &f)) {
+			if f != nil && f.Kind == fault.KindTooMany && f.RetryAfter > 0 && hc != nil {
+				hc.SetHeader("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds()+0.999)))
+			}
 			return httpx.NewProblem(e, instance, id)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/tenants"
 )
@@ -43,7 +44,9 @@ func registerTenant(a huma.API, d Deps) {
 		Summary:     "Get the tenant",
 		Description: "The tenant named in the path, as a member of it may see it. A tenant the caller has no membership in answers 404.",
 		Tags:        []string{"Tenants"},
-		Errors:      []int{http.StatusNotFound, http.StatusForbidden},
+		Errors:      []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusForbidden},
+		Metadata:    map[string]any{"perm": httpx.Perm{Object: "tenant", Action: "read"}},
+		Security:    []map[string][]string{{"bearer": {}}},
 	}, func(ctx context.Context, in *TenantPath) (*tenantOutput, error) {
 		t, err := onboarding.Current(ctx, d.DB)
 		if err != nil {

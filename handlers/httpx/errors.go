@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,6 +30,9 @@ func (f *Frame) ErrorHandler(c *fiber.Ctx, err error) error {
 		f.stamp(c)
 	}
 	id := RequestID(c)
+	if fe := fault.As(err); fe.Kind == fault.KindTooMany && fe.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(fe.RetryAfter.Seconds()+0.999)))
+	}
 	if status >= 500 {
 		f.Log.ErrorContext(c.UserContext(), "request failed", "id", id, "status", status, "err", logSafe(err))
 	}

@@ -29,14 +29,18 @@ type Authenticator func(c *fiber.Ctx, t tenants.Tenant) (tenants.Actor, error)
 // Frame holds what the middleware needs. It is built once in cmd and never
 // changed after.
 type Frame struct {
-	Log            *slog.Logger
-	RequestTimeout time.Duration
-	TrustedProxies []netip.Prefix
-	Pages          ErrorPages
-	Directory      *tenants.Directory
-	Authenticate   Authenticator
-	Metrics        *Metrics
-	HSTS           bool // send Strict-Transport-Security (BASE_URL is https)
+	Log             *slog.Logger
+	RequestTimeout  time.Duration
+	TrustedProxies  []netip.Prefix
+	Pages           ErrorPages
+	Directory       *tenants.Directory
+	Authenticate    Authenticator // pages: the session's person and membership
+	AuthenticateAPI Authenticator // the API: a bearer token bound to the tenant
+	RequireBearer   bool          // answer 401 to API calls without a token before any look-up
+	Policy          Authorizer
+	DB              *db.DB // for recording denials in the tenant's audit trail
+	Metrics         *Metrics
+	HSTS            bool // send Strict-Transport-Security (BASE_URL is https)
 }
 
 const (
@@ -47,7 +51,16 @@ const (
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	clientIPKey
+)
+
+// ClientIPFrom returns the client address carried by ctx.
+func ClientIPFrom(ctx context.Context) string {
+	s, _ := ctx.Value(clientIPKey).(string)
+	return s
+}
 
 // RequestIDFrom returns the request id carried by ctx.
 func RequestIDFrom(ctx context.Context) string {
@@ -75,7 +88,7 @@ func Context(c *fiber.Ctx) context.Context { return c.UserContext() }
 // ResolveTenant resolves slug through the directory, checks the caller may
 // see that tenant and returns the request context carrying both. Every
 // failure is a 404 to the caller, so tenants cannot be discovered by probing.
-func (f *Frame) ResolveTenant(c *fiber.Ctx, slug string) (context.Context, error) {
+func (f *Frame) ResolveTenant(c *fiber.Ctx, slug string, auth Authenticator) (context.Context, error) {
 	ctx := c.UserContext()
 	t, err := f.Directory.Resolve(ctx, slug)
 	if errors.Is(err, tenants.ErrUnknown) {
@@ -84,10 +97,10 @@ func (f *Frame) ResolveTenant(c *fiber.Ctx, slug string) (context.Context, error
 	if err != nil {
 		return nil, err
 	}
-	if f.Authenticate == nil {
+	if auth == nil {
 		return nil, fault.NotFound
 	}
-	actor, err := f.Authenticate(c, t)
+	actor, err := auth(c, t)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +115,7 @@ func (f *Frame) ResolveTenant(c *fiber.Ctx, slug string) (context.Context, error
 
 // Tenant is the page middleware for /t/:tenant/… routes.
 func (f *Frame) Tenant(c *fiber.Ctx) error {
-	if _, err := f.ResolveTenant(c, c.Params("tenant")); err != nil {
+	if _, err := f.ResolveTenant(c, c.Params("tenant"), f.Authenticate); err != nil {
 		return err
 	}
 	return c.Next()

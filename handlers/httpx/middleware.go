@@ -28,7 +28,7 @@ func (f *Frame) Begin(c *fiber.Ctx) error {
 	f.stamp(c)
 	ctx, cancel := context.WithTimeout(context.Background(), f.RequestTimeout)
 	defer cancel()
-	c.SetUserContext(context.WithValue(ctx, requestIDKey, RequestID(c)))
+	c.SetUserContext(context.WithValue(context.WithValue(ctx, requestIDKey, RequestID(c)), clientIPKey, ClientIP(c)))
 
 	err := c.Next()
 	if err != nil {
@@ -58,7 +58,9 @@ func (f *Frame) stamp(c *fiber.Ctx) {
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin: our own pages get a Referer (and browsers a real Origin
+	// on form posts, which the CSRF check reads); other sites get nothing.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")

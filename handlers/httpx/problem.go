@@ -52,6 +52,8 @@ func Status(err error) int {
 		return http.StatusServiceUnavailable
 	case fault.KindUnauthenticated:
 		return http.StatusUnauthorized
+	case fault.KindTooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -22,7 +22,7 @@ func (s *Site) APIReference(r fiber.Router, path string, doc func() *huma.OpenAP
 			return s.ErrorPage(c, fiber.StatusInternalServerError, requestID(c))
 		}
 		page := buildAPIRef(d)
-		page.layout = s.newLayout("API reference", "Reference for the Tūhono JSON API v1: every operation, its parameters, bodies and responses, and the schemas they use.", c.Route().Path)
+		page.layout = s.page(c, "API reference", "Reference for the Tūhono JSON API v1: every operation, its parameters, bodies and responses, and the schemas they use.", c.Route().Path)
 		page.BaseURL = strings.TrimRight(s.cfg.BaseURL, "/")
 		return s.render(c, fiber.StatusOK, pageAPIRef, page)
 	})

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/input"
 	"github.com/go-rod/rod/lib/launcher"
@@ -62,7 +61,7 @@ func launchBrowser(t *testing.T) *rod.Browser {
 		t.Fatalf("launch %s: %v", bin, err)
 	}
 	t.Cleanup(l.Kill)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	b := rod.New().ControlURL(u).Context(ctx)
 	if err := b.Connect(); err != nil {
@@ -72,30 +71,28 @@ func launchBrowser(t *testing.T) *rod.Browser {
 	return b
 }
 
-// serveSite runs the site on a real socket behind the production CSP, so a
-// violation the hygiene checks missed shows up in the browser.
-func serveSite(t *testing.T) string {
+// serveSite runs the whole site (the stack) on a real socket behind the
+// production frame, whose CSP makes a violation the hygiene checks missed
+// show up in the browser. 127.0.0.1 is a secure context to Chromium, so the
+// __Host- cookies (Secure) work over plain http here.
+func serveSite(t *testing.T) (*stack, string) {
 	t.Helper()
-	doc := testDoc(t)
-	csp := func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentSecurityPolicy, productionCSP)
-		return c.Next()
-	}
-	app, _ := newTestApp(t, func() *huma.OpenAPI { return doc }, csp)
-	// A page that breaks the CSP on purpose: it proves the detection works.
-	app.Get("/__csp-probe", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.SendString(`<!doctype html><html lang="en"><head><title>probe</title><style>p{color:red}</style></head>` +
-			`<body><p style="color:blue">probe</p><script>document.title = "inline ran"</script></body></html>`)
-	})
-
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(2 * time.Second) })
-	return "http://" + ln.Addr().String()
+	base := "http://" + ln.Addr().String()
+	s := newStack(t, base, stackOptions{doc: testDoc(t), mount: func(app *fiber.App) {
+		// A page that breaks the CSP on purpose: it proves the detection works.
+		app.Get("/__csp-probe", func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+			return c.SendString(`<!doctype html><html lang="en"><head><title>probe</title><style>p{color:red}</style></head>` +
+				`<body><p style="color:blue">probe</p><script>document.title = "inline ran"</script></body></html>`)
+		})
+	}})
+	go func() { _ = s.app.Listener(ln) }()
+	t.Cleanup(func() { _ = s.app.ShutdownWithTimeout(2 * time.Second) })
+	return s, base
 }
 
 // pageProblems collects console errors and warnings, uncaught exceptions,
@@ -199,15 +196,22 @@ func screenshot(t *testing.T, page *rod.Page, dir, name string, fullPage bool) {
 	}
 }
 
-func TestBrowser(t *testing.T) {
-	browser := launchBrowser(t)
-	base := serveSite(t)
+func screenshotDir(t *testing.T) string {
+	t.Helper()
 	dir := os.Getenv("TUHONO_SCREENSHOTS")
 	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+func TestBrowser(t *testing.T) {
+	browser := launchBrowser(t)
+	_, base := serveSite(t)
+	dir := screenshotDir(t)
 
 	page, err := browser.Page(proto.TargetCreateTarget{})
 	if err != nil {
@@ -240,6 +244,9 @@ func TestBrowser(t *testing.T) {
 		{referencePath, 390, 844, "apiref-390.png", false},
 		{referencePath, 1280, 900, "apiref-1280.png", false},
 		{"/no-such-page", 390, 844, "error-404-390.png", true},
+		{"/signin", 390, 844, "signin-390.png", false},
+		{"/signin", 1280, 900, "signin-1280.png", false},
+		{"/reset", 390, 844, "reset-390.png", false},
 	} {
 		t.Run(fmt.Sprintf("%s at %dpx", tc.path, tc.width), func(t *testing.T) {
 			open(t, page, base+tc.path, tc.width, tc.height)

@@ -28,6 +28,10 @@ func TestPaletteContrast(t *testing.T) {
 		{"footer-text", "footer-bg"}, {"footer-link", "footer-bg"},
 		{"get-text", "get-bg"}, {"post-text", "post-bg"}, {"put-text", "put-bg"}, {"delete-text", "delete-bg"},
 		{"delete-text", "surface"},
+		// form messages, danger buttons, banners and notices
+		{"error", "surface"}, {"error", "bg"}, {"on-primary", "error"},
+		{"get-text", "get-bg"}, {"put-text", "put-bg"}, {"delete-text", "delete-bg"},
+		{"primary-strong", "surface"}, {"primary", "surface"},
 	}
 	ui := [][2]string{
 		// focus outlines sit beside these backgrounds
@@ -36,6 +40,10 @@ func TestPaletteContrast(t *testing.T) {
 		{"primary", "primary-tint"},
 		// card edges are decoration; the accent bar must still be visible
 		{"accent", "surface"},
+		// form controls' edges and the invalid state
+		{"input-border", "surface"}, {"input-border", "bg"}, {"error", "surface"},
+		// the banner's edge on its own background
+		{"accent", "put-bg"},
 	}
 	check := func(pairs [][2]string, min float64) {
 		for _, p := range pairs {

@@ -2,6 +2,9 @@ package web
 
 import (
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/tuhono/tuhono/handlers/httpx"
+	"github.com/tuhono/tuhono/models/fault"
 )
 
 // errorCopy is what a person reads for one status: a heading in te reo Māori
@@ -66,6 +69,24 @@ type errorPage struct {
 // is never sent as a success. requestID is shown as the reference for
 // support; internal error text never reaches this page, by construction.
 func (s *Site) ErrorPage(c *fiber.Ctx, status int, requestID string) error {
+	return s.errorPage(c, status, requestID, "")
+}
+
+// messagePage is the error page for a fault whose message the domain wrote
+// for people ("this invitation link is not valid: it may have been used
+// already or have expired"): the message replaces the generic detail. An
+// internal error never gets here with its text: it is a plain 500.
+func (s *Site) messagePage(c *fiber.Ctx, err error) error {
+	fe := fault.As(err)
+	status := httpx.Status(err)
+	detail := ""
+	if fe.Kind != fault.KindInternal {
+		detail = sentence(fe.Message)
+	}
+	return s.errorPage(c, status, requestID(c), detail)
+}
+
+func (s *Site) errorPage(c *fiber.Ctx, status int, requestID, detail string) error {
 	words, ok := errorCopies[status]
 	switch {
 	case ok:
@@ -83,8 +104,11 @@ func (s *Site) ErrorPage(c *fiber.Ctx, status int, requestID string) error {
 	// A failed download must not leave its attachment header on the page
 	// that replaces it, or the browser would save the error page as a file.
 	c.Response().Header.Del(fiber.HeaderContentDisposition)
+	if detail != "" {
+		words.Detail = detail
+	}
 	return s.render(c, status, pageError, errorPage{
-		layout:    s.newLayout(words.En, words.Detail, ""),
+		layout:    s.page(c, words.En, words.Detail, ""),
 		Status:    status,
 		Heading:   words,
 		RequestID: requestID,

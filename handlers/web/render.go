@@ -17,12 +17,37 @@ var templateFS embed.FS
 // Page template files; each defines "main" and is parsed together with
 // layout.html, which defines the frame and executes "main".
 const (
-	pageLanding = "landing.html"
-	pageError   = "error.html"
-	pageAPIRef  = "apiref.html"
+	pageLanding       = "landing.html"
+	pageError         = "error.html"
+	pageAPIRef        = "apiref.html"
+	pageSignin        = "signin.html"
+	pageMFA           = "mfa.html"
+	pageReset         = "reset.html"
+	pageResetPassword = "reset_password.html"
+	pagePicker        = "picker.html"
+	pageAccount       = "account.html"
+	pageEnrol         = "enrol.html"
+	pageRecovery      = "recovery.html"
+	pageHome          = "home.html"
+	pageStaff         = "staff.html"
+	pageTokens        = "tokens.html"
+	pageTokenCreated  = "token_created.html"
+	pageInvitation    = "invitation.html"
+	pageMailbox       = "mailbox.html"
 )
 
-const layoutFile = "layout.html"
+// pageFiles is every page template; each is parsed with the layout and the
+// partials.
+var pageFiles = []string{
+	pageLanding, pageError, pageAPIRef, pageSignin, pageMFA, pageReset, pageResetPassword, pagePicker,
+	pageAccount, pageEnrol, pageRecovery, pageHome, pageStaff, pageTokens, pageTokenCreated, pageInvitation,
+	pageMailbox,
+}
+
+const (
+	layoutFile   = "layout.html"
+	partialsFile = "partials.html"
+)
 
 // pages holds one template set per page so that each page's "main" block
 // cannot collide with another's.
@@ -30,8 +55,8 @@ type pages map[string]*template.Template
 
 func parsePages(fsys fs.FS) (pages, error) {
 	p := pages{}
-	for _, name := range []string{pageLanding, pageError, pageAPIRef} {
-		t, err := template.New(name).ParseFS(fsys, "templates/"+layoutFile, "templates/"+name)
+	for _, name := range pageFiles {
+		t, err := template.New(name).ParseFS(fsys, "templates/"+layoutFile, "templates/"+partialsFile, "templates/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}

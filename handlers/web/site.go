@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/tuhono/tuhono/handlers/httpx"
 )
 
 // Where the API reference (mounted by the caller with APIReference) and the
@@ -81,6 +83,26 @@ type layout struct {
 	Version      string
 	ReferenceURL string
 	OpenAPIURL   string
+
+	// Who is signed in (nil: nobody) and the CSRF token their sign-out
+	// button carries; filled by page.
+	User *userNav
+	// The tenant a page belongs to, with its own navigation; nil elsewhere.
+	Tenant *tenantNav
+}
+
+// userNav is the signed-in part of the header.
+type userNav struct {
+	Name string
+	// Ready: past the MFA challenge, so the account and tenant links work.
+	Ready bool
+	CSRF  string
+}
+
+// tenantNav is the bar under the header on a tenant's pages.
+type tenantNav struct {
+	Name string
+	Nav  []navItem
 }
 
 // navItem is one bilingual navigation link. Only pages that exist are listed.
@@ -95,9 +117,7 @@ func (s *Site) newLayout(title, description, path string) layout {
 		{Mi: "Kāinga", En: "Home", Href: "/"},
 		{Mi: "Tohutoro API", En: "API reference", Href: referencePath},
 	}
-	for i := range nav {
-		nav[i].Current = nav[i].Href == path
-	}
+	markCurrent(nav, path)
 	canonical := ""
 	if s.cfg.BaseURL != "" && path != "" {
 		canonical = strings.TrimRight(s.cfg.BaseURL, "/") + path
@@ -115,13 +135,43 @@ func (s *Site) newLayout(title, description, path string) layout {
 	}
 }
 
+func markCurrent(nav []navItem, path string) {
+	for i := range nav {
+		nav[i].Current = nav[i].Href == path
+	}
+}
+
+// page is newLayout for a request that went through the session middleware:
+// the header shows who is signed in, with their sign-out button, or the
+// sign-in link.
+func (s *Site) page(c *fiber.Ctx, title, description, path string) layout {
+	l := s.newLayout(title, description, path)
+	sess, ok := httpx.Session(c)
+	if !ok {
+		l.Nav = append(l.Nav, navItem{Mi: "Takiuru", En: "Sign in", Href: "/signin", Current: path == "/signin"})
+		return l
+	}
+	l.User = &userNav{Name: sess.User.Name, Ready: !sess.User.MFAEnabled || sess.MFAVerified, CSRF: httpx.CSRFToken(c)}
+	if l.User.Ready {
+		// Signed in, the header is for getting about; the API reference
+		// stays a click away in the footer.
+		l.Nav = []navItem{
+			{Mi: "Kāinga", En: "Home", Href: "/"},
+			{En: "Switch organisation", Href: "/tenants"},
+			{Mi: "Pūkete", En: "Account", Href: "/account"},
+		}
+		markCurrent(l.Nav, path)
+	}
+	return l
+}
+
 type landingPage struct {
 	layout
 }
 
 func (s *Site) landing(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, pageLanding, landingPage{
-		layout: s.newLayout("",
+		layout: s.page(c, "",
 			"Tūhono joins up integrated primary mental health and addiction care in New Zealand general practice: HIPs, Health Coaches and Support Workers, bookings, notes and contract reporting.",
 			"/"),
 	})

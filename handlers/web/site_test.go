@@ -100,19 +100,32 @@ func TestLanding(t *testing.T) {
 	}
 }
 
-// Pages must not link to pages that do not exist yet (the sign-in page
-// arrives later): follow every same-origin link on every page.
+// Pages must not link to pages that do not exist: follow every same-origin
+// link on every page, signed out and signed in.
 func TestPagesLinkOnlyToExistingPages(t *testing.T) {
-	app, _ := newTestApp(t, nil)
+	s := newStack(t, testBase)
+	a := s.tenant(t)
+	u := s.person(t, "Link Person", &a, "practice_admin", "hip")
+	br := s.agent(t)
 	href := regexp.MustCompile(`(?:href|src)="(/[^"#]*)`)
-	for _, page := range []string{"/", referencePath, "/no-such-page"} {
-		_, body := get(t, app, page)
-		for _, m := range href.FindAllStringSubmatch(body, -1) {
-			if resp, _ := get(t, app, m[1]); resp.StatusCode != http.StatusOK {
-				t.Errorf("%s links to %s, which answers %d", page, m[1], resp.StatusCode)
+	visit := func(pages ...string) {
+		for _, page := range pages {
+			r := br.follow(br.get(page))
+			if r.status != http.StatusOK && r.status != http.StatusNotFound {
+				t.Errorf("%s answers %d", page, r.status)
+			}
+			for _, m := range href.FindAllStringSubmatch(r.body, -1) {
+				link := strings.ReplaceAll(m[1], "&amp;", "&")
+				got := br.follow(br.get(link))
+				if got.status != http.StatusOK {
+					t.Errorf("%s links to %s, which answers %d", page, link, got.status)
+				}
 			}
 		}
 	}
+	visit("/", referencePath, "/no-such-page", "/signin", "/reset", "/dev/mailbox")
+	br.signIn(u)
+	visit("/tenants", "/account", "/t/"+a.Slug+"/", "/t/"+a.Slug+"/staff", "/t/"+a.Slug+"/tokens", "/no-such-page")
 }
 
 func TestStaticURLServesHashedFile(t *testing.T) {

@@ -83,6 +83,17 @@ func (d *DB) AcrossTenants(ctx context.Context, ids []uuid.UUID, purpose string,
 	return d.run(ctx, "db.AcrossTenants", false, []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", set}, &Tx{}, fn)
 }
 
+// AsUser runs fn in one transaction scoped to one person: their own user
+// row, sessions and recovery codes, and read access to their own memberships
+// and organisation grants (the tenant picker). It reaches no tenant's data.
+func (d *DB) AsUser(ctx context.Context, userID uuid.UUID, fn func(*Tx) error) error {
+	if userID == uuid.Nil {
+		return fmt.Errorf("db.AsUser: %w", fault.InvalidField("user", "no user"))
+	}
+	set := "SET LOCAL app.user_id = '" + userID.String() + "'"
+	return d.run(ctx, "db.AsUser", false, []string{"BEGIN ISOLATION LEVEL READ COMMITTED", set}, &Tx{}, fn)
+}
+
 // Platform runs fn in one transaction that may read and write the platform
 // tables (regions, the tenant directory) and no tenant's rows. It logs its
 // purpose; it carries no personal health information to audit.

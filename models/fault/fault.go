@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error for the people and programs on the other side.
@@ -18,6 +19,7 @@ const (
 	KindInvalid
 	KindUnavailable
 	KindUnauthenticated
+	KindTooMany
 )
 
 // Sentinels for errors.Is: fault.Is(err, fault.NotFound) and friends.
@@ -28,6 +30,7 @@ var (
 	Invalid         = &Error{Kind: KindInvalid, Message: "invalid input"}
 	Unavailable     = &Error{Kind: KindUnavailable, Message: "temporarily unavailable"}
 	Unauthenticated = &Error{Kind: KindUnauthenticated, Message: "sign-in required"}
+	TooMany         = &Error{Kind: KindTooMany, Message: "too many attempts"}
 )
 
 // FieldError is one message about one input field, written for the person who
@@ -44,6 +47,8 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Cause   error
+	// RetryAfter tells a throttled caller when to try again (KindTooMany).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -65,7 +70,7 @@ func (e *Error) Unwrap() error { return e.Cause }
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Kind == e.Kind && (t == NotFound || t == Conflict || t == Forbidden ||
-		t == Invalid || t == Unavailable || t == Unauthenticated)
+		t == Invalid || t == Unavailable || t == Unauthenticated || t == TooMany)
 }
 
 // New returns an error of kind with a message safe to show, wrapping cause for

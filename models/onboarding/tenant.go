@@ -187,3 +187,28 @@ func Current(ctx context.Context, d *db.DB) (tenants.Tenant, error) {
 // cleanText trims and NFC-normalises free text: 'Māori' typed with a
 // combining macron must equal the precomposed one.
 func cleanText(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }
+
+// ByID finds a tenant by id (the tenant picker's look-up).
+func ByID(ctx context.Context, d *db.DB, id uuid.UUID) (tenants.Tenant, error) {
+	var r row
+	err := d.Platform(ctx, "tenant picker: tenant by id", func(tx *db.Tx) error {
+		return tx.Where("id = ?", id).Take(&r).Error
+	})
+	if err != nil {
+		return tenants.Tenant{}, fmt.Errorf("onboarding.ByID: %w", err)
+	}
+	return r.tenant(), nil
+}
+
+// All lists every tenant (platform work: linking tenants to their regions).
+func All(ctx context.Context, d *db.DB) ([]tenants.Tenant, error) {
+	var rows []row
+	if err := d.Platform(ctx, "list tenants", func(tx *db.Tx) error { return tx.Order("slug").Find(&rows).Error }); err != nil {
+		return nil, fmt.Errorf("onboarding.All: %w", err)
+	}
+	out := make([]tenants.Tenant, len(rows))
+	for i, r := range rows {
+		out[i] = r.tenant()
+	}
+	return out, nil
+}

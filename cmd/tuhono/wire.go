@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/onboarding"
+	"github.com/tuhono/tuhono/policy"
+	"github.com/tuhono/tuhono/tenants"
+)
+
+// app is the assembled domain: what serve, seed and the admin commands share.
+type app struct {
+	db        *db.DB
+	accounts  *account.Service
+	policy    *policy.Enforcer
+	directory *tenants.Directory
+	close     []func()
+}
+
+func (a *app) Close() {
+	for i := len(a.close) - 1; i >= 0; i-- {
+		a.close[i]()
+	}
+}
+
+// assemble opens the database as the app role and builds the services.
+func assemble(ctx context.Context, cfg Config, src *source, log *slog.Logger, maxConns int) (*app, error) {
+	if src.AppURL == "" {
+		return nil, errors.New("set DATABASE_URL to the app role's DSN (MIGRATE_DATABASE_URL alone is for migrations)")
+	}
+	key, err := secretKey(cfg, src)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, db.Config{URL: src.AppURL, MaxConns: maxConns, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{db: d, close: []func(){func() { d.Close() }}}
+	pdb, closePolicy, err := policy.OpenDB(ctx, src.AppURL)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.close = append(a.close, func() { closePolicy() })
+	if a.policy, err = policy.New(ctx, pdb, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.accounts = account.New(d, a.policy, account.Config{
+		SealKey: key, IdleTimeout: cfg.SessionIdle, Lifetime: cfg.SessionLifetime, BaseURL: cfg.BaseURL,
+	})
+	a.directory = tenants.NewDirectory(onboarding.BySlug(d), 0)
+	return a, nil
+}
+
+// tenantByID resolves an id through the directory's source.
+func (a *app) tenantByID(ctx context.Context, id uuid.UUID) (tenants.Tenant, error) {
+	return onboarding.ByID(ctx, a.db, id)
+}
+
+// secretKey is SECRET_KEY, or in embedded mode a key kept beside the data.
+func secretKey(cfg Config, src *source) ([]byte, error) {
+	if len(cfg.SecretKey) == 32 {
+		return cfg.SecretKey, nil
+	}
+	if !src.Embedded() {
+		return nil, errors.New("set SECRET_KEY (32 random bytes, base64: openssl rand -base64 32); it seals MFA secrets")
+	}
+	path := filepath.Join(cfg.DataDir, "secret-key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(k) != 32 {
+			return nil, fmt.Errorf("%s is damaged: remove it only if you accept that enrolled MFA stops working", path)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return k, nil
+}

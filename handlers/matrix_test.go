@@ -1,0 +1,267 @@
+package handlers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tuhono/tuhono/handlers"
+	"github.com/tuhono/tuhono/handlers/httpx"
+	"github.com/tuhono/tuhono/handlers/web"
+	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/db/dbtest"
+	"github.com/tuhono/tuhono/models/onboarding"
+	"github.com/tuhono/tuhono/policy"
+	"github.com/tuhono/tuhono/tenants"
+)
+
+// world is a small country: region R1 with PHO P1 (practices A and B) and
+// PHO P2 (practice C); region R2 with PHO P3 (practice D). Every tenant role
+// has one person at A; a regional admin holds R1; a platform operator and a
+// funder exist too.
+type world struct {
+	base       string
+	accounts   *account.Service
+	enforcer   *policy.Enforcer
+	A, B, C, D tenants.Tenant
+	people     map[string]account.User // by role
+	tokens     map[string]string       // API token at A, by tenant role
+	target     account.User            // a member of A whom the staff routes act on
+}
+
+const matrixPW = "a long matrix passphrase"
+
+func buildWorld(t *testing.T) *world {
+	t.Helper()
+	env := dbtest.New(t)
+	ctx := context.Background()
+	w := &world{people: map[string]account.User{}, tokens: map[string]string{}}
+	pdb, closePolicy, err := policy.OpenDB(ctx, env.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closePolicy() })
+	if w.enforcer, err = policy.New(ctx, pdb, dbtest.Quiet); err != nil {
+		t.Fatal(err)
+	}
+	w.accounts = account.New(env.DB, w.enforcer, account.Config{
+		Argon2: account.Argon2Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, SealKey: make([]byte, 32),
+		AccountFailures: 1000, IPFailures: 100000,
+	})
+	region := func() tenants.Region {
+		r, err := onboarding.CreateRegion(ctx, env.DB, dbtest.Slug("region"), "Region")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tenant := func(kind tenants.Kind, r tenants.Region, parent uuid.UUID, name string) tenants.Tenant {
+		tn, err := onboarding.CreateTenant(ctx, env.DB, onboarding.NewTenant{Kind: kind, RegionID: r.ID, ParentID: parent, Slug: dbtest.Slug(strings.ToLower(name)), Name: name + " " + uuid.NewString()[:6]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := onboarding.SetStatus(ctx, env.DB, tn.ID, tenants.StatusActive); err != nil {
+			t.Fatal(err)
+		}
+		tn.Status = tenants.StatusActive
+		if err := w.enforcer.LinkDomain(ctx, policy.TenantDomain(tn.ID), policy.RegionDomain(r.ID)); err != nil {
+			t.Fatal(err)
+		}
+		return tn
+	}
+	r1, r2 := region(), region()
+	p1 := tenant(tenants.KindPHO, r1, uuid.Nil, "PHO-one")
+	w.A = tenant(tenants.KindPractice, r1, p1.ID, "Practice-A")
+	w.B = tenant(tenants.KindPractice, r1, p1.ID, "Practice-B")
+	p2 := tenant(tenants.KindPHO, r1, uuid.Nil, "PHO-two")
+	w.C = tenant(tenants.KindPractice, r1, p2.ID, "Practice-C")
+	p3 := tenant(tenants.KindPHO, r2, uuid.Nil, "PHO-three")
+	w.D = tenant(tenants.KindPractice, r2, p3.ID, "Practice-D")
+	funder := policy.FunderDomain(uuid.New())
+	if err := w.enforcer.LinkDomain(ctx, policy.TenantDomain(w.A.ID), funder); err != nil {
+		t.Fatal(err)
+	}
+
+	ctxA := tenants.WithTenant(ctx, w.A)
+	for _, role := range account.TenantRoles {
+		u, err := w.accounts.CreateUser(ctx, role+"-"+uuid.NewString()[:6]+"@matrix.example", "Person "+role, matrixPW, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.accounts.AddMember(ctxA, u.ID, u.ID, []string{role}); err != nil {
+			t.Fatal(err)
+		}
+		w.people[role] = u
+		tok, _, err := w.accounts.CreateToken(ctxA, u.ID, "matrix", []string{role}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.tokens[role] = tok
+	}
+	tu, err := w.accounts.CreateUser(ctx, "target-"+uuid.NewString()[:6]+"@matrix.example", "Target Person", matrixPW, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.accounts.AddMember(ctxA, tu.ID, tu.ID, []string{"support_worker"}); err != nil {
+		t.Fatal(err)
+	}
+	w.target = tu
+	for role, dom := range map[string]string{"regional_admin": policy.RegionDomain(r1.ID), "funder": funder, "platform_operator": "platform"} {
+		u, err := w.accounts.CreateUser(ctx, role+"-"+uuid.NewString()[:6]+"@matrix.example", "Person "+role, matrixPW, role == "platform_operator")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.accounts.GrantOrg(ctx, u.ID, u.ID, role, dom); err != nil {
+			t.Fatal(err)
+		}
+		w.people[role] = u
+	}
+
+	app := newApp(t, handlers.Options{Accounts: w.accounts, Policy: w.enforcer, Roles: w.enforcer.RolesIn,
+		TenantByID: func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error) {
+			return onboarding.ByID(ctx, env.DB, id)
+		},
+		BaseURL: "http://matrix.test"})
+	w.base = listen(t, app)
+	return w
+}
+
+// session signs role's person in and returns their cookie.
+func (w *world) session(t *testing.T, role string) string {
+	t.Helper()
+	tok, _, err := w.accounts.SignIn(context.Background(), w.people[role].Email, matrixPW, account.Client{IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func csrfPair() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// TestHTTPMatrix drives every tenant page and API route as every role, at
+// its own tenant, a sibling practice, another PHO's practice and another
+// region's, and checks each answer against the policy: a tenant the person
+// cannot reach is a 404 with none of its data; a reachable one answers as
+// the role's permission says (403 when denied), never a 5xx.
+func TestHTTPMatrix(t *testing.T) {
+	w := buildWorld(t)
+	var routes []web.Route
+	for _, r := range web.Routes() {
+		if r.Tenant {
+			routes = append(routes, r)
+		}
+	}
+	if len(routes) < 5 {
+		t.Fatalf("only %d tenant page routes registered: the matrix would prove little", len(routes))
+	}
+	targets := map[string]tenants.Tenant{"own": w.A, "sibling": w.B, "other PHO": w.C, "other region": w.D}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	ctx := context.Background()
+	checked := 0
+	for role, person := range w.people {
+		cookie := w.session(t, role)
+		csrf := csrfPair()
+		for where, tn := range targets {
+			dom := policy.TenantDomain(tn.ID)
+			_, memberErr := w.accounts.Member(tenants.WithTenant(ctx, tn), person.ID)
+			reach := memberErr == nil
+			for _, held := range w.enforcer.RolesIn(person.ID, dom) {
+				if slices.Contains([]string{"regional_admin", "funder", "platform_operator"}, held) {
+					reach = true
+				}
+			}
+			for _, r := range routes {
+				path := strings.ReplaceAll(r.Path, ":tenant", tn.Slug)
+				path = strings.ReplaceAll(path, ":user", w.target.ID.String())
+				path = strings.ReplaceAll(path, ":id", uuid.NewString())
+				var body io.Reader
+				if r.Method != http.MethodGet {
+					body = strings.NewReader(url.Values{httpx.CSRFField: {csrf}}.Encode())
+				}
+				req, _ := http.NewRequest(r.Method, w.base+path, body)
+				req.Header.Set("Cookie", httpx.SessionCookie+"="+cookie+"; "+httpx.CSRFCookie+"="+csrf)
+				if body != nil {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Origin", "http://matrix.test")
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				allowed := w.enforcer.Allowed(person.ID, dom, r.Perm.Object, r.Perm.Action)
+				name := fmt.Sprintf("%s at %s: %s %s", role, where, r.Method, r.Path)
+				switch {
+				case res.StatusCode >= 500:
+					t.Errorf("%s: %d", name, res.StatusCode)
+				case !reach && res.StatusCode != 404:
+					t.Errorf("%s: %d, want 404 (no way in)", name, res.StatusCode)
+				case reach && !allowed && res.StatusCode != 403:
+					t.Errorf("%s: %d, want 403 (policy denies)", name, res.StatusCode)
+				case reach && allowed && (res.StatusCode == 403 || res.StatusCode == 404):
+					t.Errorf("%s: %d, want it allowed", name, res.StatusCode)
+				}
+				if res.StatusCode == 404 || res.StatusCode == 403 {
+					if strings.Contains(string(got), tn.Name) || strings.Contains(string(got), "@matrix.example") {
+						t.Errorf("%s: a refusal carried data", name)
+					}
+				}
+				checked++
+			}
+			// The API, with the role's token from A (tenant roles only).
+			tok, ok := w.tokens[role]
+			if !ok {
+				continue
+			}
+			req, _ := http.NewRequest("GET", w.base+"/api/v1/t/"+tn.Slug, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			want := 404
+			if tn.ID == w.A.ID {
+				want = 403
+				if w.enforcer.Allowed(person.ID, dom, "tenant", "read") {
+					want = 200
+				}
+			}
+			if res.StatusCode != want {
+				t.Errorf("API %s token at %s: %d, want %d", role, where, res.StatusCode, want)
+			}
+			if want != 200 && strings.Contains(string(got), tn.Name) {
+				t.Errorf("API %s at %s: refusal carried data", role, where)
+			}
+			checked++
+		}
+	}
+	// Without credentials the API says 401 for any slug, so it reveals no tenant.
+	for _, slug := range []string{w.A.Slug, "no-such-tenant"} {
+		res, err := http.Get(w.base + "/api/v1/t/" + slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Errorf("API without a token for %s: %d, want 401", slug, res.StatusCode)
+		}
+	}
+	t.Logf("%d role × tenant × route checks", checked)
+}

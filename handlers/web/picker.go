@@ -1,0 +1,87 @@
+package web
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tuhono/tuhono/handlers/httpx"
+	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/tenants"
+)
+
+type pickerPage struct {
+	layout
+	CSRF    string
+	Choices []choice
+}
+
+type choice struct {
+	Name, Slug, Kind string
+	Roles            []string
+	Current          bool
+}
+
+var kindLabels = map[tenants.Kind]string{tenants.KindPractice: "General practice", tenants.KindPHO: "Primary health organisation"}
+
+// picker lists where the person works. With one place there is nothing to
+// choose: they go straight in.
+func (h *handler) picker(c *fiber.Ctx) error {
+	ctx := httpx.Context(c)
+	sess, _ := httpx.Session(c)
+	list, err := h.Accounts.Memberships(ctx, sess.User.ID, h.TenantByID)
+	if err != nil {
+		return err
+	}
+	if len(list) == 1 {
+		return h.enter(c, sess, list[0].Tenant)
+	}
+	p := pickerPage{
+		layout: h.page(c, "Choose where to work", "Choose the practice or PHO to work in.", "/tenants"),
+		CSRF:   httpx.CSRFToken(c),
+	}
+	for _, ch := range list {
+		p.Choices = append(p.Choices, choice{Name: ch.Tenant.Name, Slug: ch.Tenant.Slug, Kind: kindLabels[ch.Tenant.Kind],
+			Roles: roleLabelList(ch.Roles), Current: ch.Tenant.ID == sess.CurrentTenant})
+	}
+	return h.render(c, fiber.StatusOK, pagePicker, p)
+}
+
+// choose enters the tenant named in the path, if the person is a member.
+func (h *handler) choose(c *fiber.Ctx) error {
+	ctx := httpx.Context(c)
+	sess, _ := httpx.Session(c)
+	t, err := h.Directory.Resolve(ctx, c.Params("slug"))
+	if errors.Is(err, tenants.ErrUnknown) {
+		return fault.NotFound
+	}
+	if err != nil {
+		return err
+	}
+	if !t.Live() {
+		return fault.NotFound
+	}
+	if _, err := h.Accounts.Member(tenants.WithTenant(ctx, t), sess.User.ID); err != nil {
+		if fault.As(err).Kind == fault.KindNotFound {
+			return fault.NotFound
+		}
+		return err
+	}
+	return h.enter(c, sess, t)
+}
+
+// enter records the chosen tenant on the session under a new token (a
+// change of what the session may reach) and goes to the tenant's home.
+func (h *handler) enter(c *fiber.Ctx, sess account.Session, t tenants.Tenant) error {
+	if sess.CurrentTenant != t.ID {
+		token, err := h.Accounts.Rotate(httpx.Context(c), sess, false, t.ID)
+		if err != nil {
+			return err
+		}
+		h.Sessions.SetCookie(c, token)
+	}
+	return redirect(c, tenantPath(t.Slug, "/"))
+}
+
+func tenantPath(slug, rest string) string { return "/t/" + slug + rest }

@@ -25,7 +25,7 @@ func TestAuditRecordsIdentityEvents(t *testing.T) {
 	env := dbtest.New(t)
 	ctx := context.Background()
 	ctxA := tenants.WithTenant(ctx, w.A)
-	u := w.people["hip"]
+	u := w.people["practice_admin"]
 	c := account.Client{IP: "127.0.0.1"}
 
 	w.accounts.SignIn(ctx, u.Email, "not the password at all", c)

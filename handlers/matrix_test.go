@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/tuhono/tuhono/handlers"
 	"github.com/tuhono/tuhono/handlers/httpx"
@@ -37,6 +38,7 @@ type world struct {
 	people     map[string]account.User // by role
 	tokens     map[string]string       // API token at A, by tenant role
 	target     account.User            // a member of A whom the staff routes act on
+	codes      map[string][]string     // recovery codes of the people with MFA, by role
 }
 
 const matrixPW = "a long matrix passphrase"
@@ -45,7 +47,7 @@ func buildWorld(t *testing.T) *world {
 	t.Helper()
 	env := dbtest.New(t)
 	ctx := context.Background()
-	w := &world{people: map[string]account.User{}, tokens: map[string]string{}}
+	w := &world{people: map[string]account.User{}, tokens: map[string]string{}, codes: map[string][]string{}}
 	pdb, closePolicy, err := policy.OpenDB(ctx, env.AppURL)
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +104,21 @@ func buildWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 		w.people[role] = u
+		if slices.Contains(account.ClinicalRoles, role) {
+			// Clinical people have MFA on, as the tenant requires.
+			_, sess, err := w.accounts.SignIn(ctx, u.Email, matrixPW, account.Client{IP: "127.0.0.1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			enr, err := w.accounts.BeginMFA(ctx, sess, matrixPW)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _ := totp.GenerateCode(enr.Secret, time.Now())
+			if w.codes[role], err = w.accounts.ConfirmMFA(ctx, sess, code); err != nil {
+				t.Fatal(err)
+			}
+		}
 		tok, _, err := w.accounts.CreateToken(ctxA, u.ID, "matrix", []string{role}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -139,9 +156,16 @@ func buildWorld(t *testing.T) *world {
 // session signs role's person in and returns their cookie.
 func (w *world) session(t *testing.T, role string) string {
 	t.Helper()
-	tok, _, err := w.accounts.SignIn(context.Background(), w.people[role].Email, matrixPW, account.Client{IP: "127.0.0.1"})
+	tok, sess, err := w.accounts.SignIn(context.Background(), w.people[role].Email, matrixPW, account.Client{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if codes := w.codes[role]; len(codes) > 0 {
+		// Pass the MFA challenge with a recovery code (each works once).
+		w.codes[role] = codes[1:]
+		if tok, err = w.accounts.VerifyMFA(context.Background(), sess, codes[0], account.Client{IP: "127.0.0.1"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return tok
 }

@@ -141,9 +141,59 @@ func twoStrings(args []any) (string, string, bool) {
 // any role they hold there or inherit from the domain's region or funders.
 // Anything unknown (user, domain, object, action) is denied.
 func (e *Enforcer) Allowed(user uuid.UUID, domain, object, action string) bool {
-	if user == uuid.Nil || domainKind(domain) == "" {
+	return e.allowedAs(user, allRoles(), domain, object, action)
+}
+
+// allowedAs is Allowed through the given roles only (an API token's subset,
+// a membership's roles): each must also be held, in domain or inherited, to
+// count.
+//
+// It decides what model.conf's matchers decide, without evaluating them:
+// the templates are static, so "may role R do A on O" is a set look-up, and
+// "does the user hold R here" reads casbin's role managers (g, and one g2
+// step to a region or funder). Evaluating the matcher over all 163 template
+// lines took ~47 µs a check, a fifth of an authenticated API read;
+// TestFastPathAgreesWithCasbin holds the two to the same answers for every
+// role, object, action and kind of domain.
+func (e *Enforcer) allowedAs(user uuid.UUID, roles []string, domain, object, action string) bool {
+	kind := domainKind(domain)
+	if user == uuid.Nil || kind == "" {
 		return false
 	}
+	u := user.String()
+	lock := e.se.GetLock()
+	lock.RLock()
+	defer lock.RUnlock()
+	var parents []string
+	for i, role := range roles {
+		home := homeOf(role)
+		if home == "" || slices.Contains(roles[:i], role) || !permits()[permitKey(role, object, action)] {
+			continue
+		}
+		if home == kind {
+			if ok, _ := e.g.HasLink(u, role, domain); ok {
+				return true
+			}
+			continue
+		}
+		if parents == nil {
+			parents, _ = e.g2.GetRoles(domain)
+		}
+		for _, p := range parents {
+			if domainKind(p) != home {
+				continue
+			}
+			if ok, _ := e.g.HasLink(u, role, p); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// enforce asks casbin itself (the matcher of model.conf); the fast path above
+// must agree with it.
+func (e *Enforcer) enforce(user uuid.UUID, domain, object, action string) bool {
 	ok, err := e.se.Enforce(user.String(), domain, object, action)
 	if err != nil {
 		e.log.Error("policy: enforce failed", "err", err)
@@ -152,27 +202,28 @@ func (e *Enforcer) Allowed(user uuid.UUID, domain, object, action string) bool {
 	return ok
 }
 
-// allowedAs is Allowed through the given roles only (an API token's subset):
-// each must also be held, in domain or inherited, to count.
-func (e *Enforcer) allowedAs(user uuid.UUID, roles []string, domain, object, action string) bool {
-	if user == uuid.Nil || domainKind(domain) == "" {
-		return false
+func permitKey(role, object, action string) string { return role + "\x00" + object + "\x00" + action }
+
+// permits is the template set of policy.csv: role, object, action.
+var permits = sync.OnceValue(func() map[string]bool {
+	ts, err := templates()
+	if err != nil {
+		return map[string]bool{} // New fails on the same error before any check
 	}
-	for i, role := range roles {
-		if homeOf(role) == "" || slices.Contains(roles[:i], role) {
-			continue
-		}
-		ok, err := e.se.Enforce(tokenCheck, user.String(), role, domain, object, action)
-		if err != nil {
-			e.log.Error("policy: enforce failed", "err", err)
-			return false
-		}
-		if ok {
-			return true
-		}
+	m := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		m[permitKey(t[1], t[3], t[4])] = true
 	}
-	return false
-}
+	return m
+})
+
+var allRoles = sync.OnceValue(func() []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = r.name
+	}
+	return out
+})
 
 // Check answers for the actor and tenant in ctx, in the tenant's domain. It
 // returns nil when allowed and a fault.Forbidden error otherwise, including

@@ -80,13 +80,13 @@ func TestTokenCreateCommand(t *testing.T) {
 	}
 	var out bytes.Buffer
 	err = tokenCmd(context.Background(), cfg, dbtest.Quiet, []string{"create", "--email", "CLI-Person@example.co.nz",
-		"--tenant", tn.Slug, "--roles", "hip", "--ttl", "48h"}, &out)
+		"--tenant", tn.Slug, "--roles", "practice_admin", "--ttl", "48h"}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(out.String())
 	a, err := accounts.AuthenticateToken(tenants.WithTenant(context.Background(), tn), token)
-	if err != nil || a.UserID != u.ID || len(a.Roles) != 1 || a.Roles[0] != "hip" {
+	if err != nil || a.UserID != u.ID || len(a.Roles) != 1 || a.Roles[0] != "practice_admin" {
 		t.Fatalf("the printed token: %+v %v", a, err)
 	}
 	// A role the person does not hold is refused with a clear message.

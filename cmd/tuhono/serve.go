@@ -70,7 +70,19 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 	// Background work stops when serve returns, after the HTTP server.
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
-	go onboarding.Listen(bg, src.AppURL, log, a.directory.Invalidate)
+	go onboarding.Listen(bg, src.AppURL, log, func(slug string) {
+		a.directory.Invalidate(slug)
+		if slug == "" {
+			return
+		}
+		// A tenant created or moved while we run: its region's admins reach
+		// it at once (LinkDomain is idempotent).
+		if t, err := a.directory.Resolve(bg, slug); err == nil {
+			if err := a.policy.LinkDomain(bg, account.TenantDomain(t.ID), "region:"+t.RegionID.String()); err != nil {
+				log.Warn("policy: link tenant to region", "tenant", t.Slug, "err", err)
+			}
+		}
+	})
 	go a.policy.Listen(bg, src.AppURL)
 	go audit.NewSealer(a.db, log).Run(bg, time.Second)
 	var sender outbox.Sender = outbox.Mailbox{}

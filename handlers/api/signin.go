@@ -79,5 +79,5 @@ func registerSignIn(a huma.API, d Deps) {
 }
 
 func client(ctx context.Context) account.Client {
-	return account.Client{IP: httpx.ClientIPFrom(ctx), RequestID: httpx.RequestIDFrom(ctx)}
+	return account.Client{IP: httpx.ClientIPFrom(ctx), UserAgent: httpx.UserAgentFrom(ctx), RequestID: httpx.RequestIDFrom(ctx)}
 }

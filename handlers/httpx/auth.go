@@ -141,8 +141,10 @@ var ErrNoBearer = fault.New(fault.KindUnauthenticated, "send an API token: Autho
 
 // BearerToken returns the request's bearer token, if it has one.
 func BearerToken(c *fiber.Ctx) (string, bool) {
-	token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	return token, ok && token != ""
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	scheme, token, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 // Bearer is the API Authenticator: an API token bound to the tenant in the

@@ -54,7 +54,14 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	clientIPKey
+	userAgentKey
 )
+
+// UserAgentFrom returns the request's User-Agent carried by ctx.
+func UserAgentFrom(ctx context.Context) string {
+	s, _ := ctx.Value(userAgentKey).(string)
+	return s
+}
 
 // ClientIPFrom returns the client address carried by ctx.
 func ClientIPFrom(ctx context.Context) string {

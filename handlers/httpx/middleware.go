@@ -28,7 +28,10 @@ func (f *Frame) Begin(c *fiber.Ctx) error {
 	f.stamp(c)
 	ctx, cancel := context.WithTimeout(context.Background(), f.RequestTimeout)
 	defer cancel()
-	c.SetUserContext(context.WithValue(context.WithValue(ctx, requestIDKey, RequestID(c)), clientIPKey, ClientIP(c)))
+	ctx = context.WithValue(ctx, requestIDKey, RequestID(c))
+	ctx = context.WithValue(ctx, clientIPKey, ClientIP(c))
+	ctx = context.WithValue(ctx, userAgentKey, c.Get(fiber.HeaderUserAgent))
+	c.SetUserContext(ctx)
 
 	err := c.Next()
 	if err != nil {

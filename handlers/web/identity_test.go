@@ -426,15 +426,17 @@ func TestAPITokens(t *testing.T) {
 	tokens := "/t/" + a.Slug + "/tokens"
 	want(t, br.get(tokens), 200, "You have no API tokens here", `value="90"`, `name="roles" value="hip" checked`)
 
-	want(t, br.post(tokens, url.Values{"name": {"Dashboard"}, "roles": {"hip"}, "expires_days": {"9999"}}), 422, "from 1 to 365")
-	want(t, br.post(tokens, url.Values{"name": {""}, "roles": {"hip"}, "expires_days": {"30"}}), 422, "Give the token a name")
+	want(t, br.post(tokens, url.Values{"name": {"Dashboard"}, "roles": {"practice_admin"}, "expires_days": {"9999"}}), 422, "from 1 to 365")
+	want(t, br.post(tokens, url.Values{"name": {""}, "roles": {"practice_admin"}, "expires_days": {"30"}}), 422, "Give the token a name")
 	want(t, br.post(tokens, url.Values{"name": {"Sneaky"}, "roles": {"gp"}, "expires_days": {"30"}}), 422, "only roles you hold")
+	// Clinical roles in a token need MFA on (the tenant requires it by default).
+	want(t, br.post(tokens, url.Values{"name": {"Clinical"}, "roles": {"hip"}, "expires_days": {"30"}}), 422, "two-step sign-in")
 
-	r := br.post(tokens, url.Values{"name": {"Dashboard"}, "roles": {"hip"}, "expires_days": {"30"}})
+	r := br.post(tokens, url.Values{"name": {"Dashboard"}, "roles": {"practice_admin"}, "expires_days": {"30"}})
 	want(t, r, 200, "shown only this once", `<code id="api-token">tuk_`)
 	secret := regexp.MustCompile(`<code id="api-token">(tuk_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(r.body)[1]
 	list := br.get(tokens)
-	want(t, list, 200, "Dashboard", "Health Improvement Practitioner (HIP)", "Never")
+	want(t, list, 200, "Dashboard", "Practice administrator", "Never")
 	if strings.Contains(list.body, secret) {
 		t.Fatal("the token list shows the secret again")
 	}

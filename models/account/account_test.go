@@ -278,10 +278,14 @@ func TestMembershipEndRevokesAtOnceEverywhere(t *testing.T) {
 	other := account.New(env.DB, nil, account.Config{Argon2: cheap, SealKey: make([]byte, 32), Now: clk.Now})
 	ctx, tn := env.Tenant(t)
 	u := person(t, s)
-	if err := s.AddMember(ctx, uuid.Nil, u.ID, []string{"hip"}); err != nil {
+	if err := s.AddMember(ctx, uuid.Nil, u.ID, []string{"hip", "practice_admin"}); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := s.CreateToken(ctx, u.ID, "laptop", []string{"hip"}, 24*time.Hour)
+	// Without MFA, a token may not carry the clinical role.
+	if _, _, err := s.CreateToken(ctx, u.ID, "laptop", []string{"hip"}, 24*time.Hour); !errors.Is(err, fault.Invalid) {
+		t.Fatalf("clinical token without MFA: %v", err)
+	}
+	tok, _, err := s.CreateToken(ctx, u.ID, "laptop", []string{"practice_admin"}, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,11 @@ func (s *Service) RemoveMFA(ctx context.Context, sess Session, password string) 
 			Updates(map[string]any{"mfa_secret": nil, "mfa_enabled_at": nil, "mfa_last_step": nil, "updated_at": s.now()}).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`DELETE FROM recovery_codes WHERE user_id = ?`, u.ID).Error
+		if err := tx.Exec(`DELETE FROM recovery_codes WHERE user_id = ?`, u.ID).Error; err != nil {
+			return err
+		}
+		// API tokens were made under MFA: they go with it.
+		return tx.Exec(`UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, s.now(), u.ID).Error
 	})
 	if err != nil {
 		return fmt.Errorf("account.RemoveMFA: %w", err)

@@ -72,6 +72,10 @@ func (s *Service) CreateToken(ctx context.Context, userID uuid.UUID, name string
 	if err := f.Err(); err != nil {
 		return "", Token{}, fmt.Errorf("account.CreateToken: %w", err)
 	}
+	u, err := s.userByID(ctx, userID)
+	if err != nil {
+		return "", Token{}, fmt.Errorf("account.CreateToken: %w", err)
+	}
 	token, hash, err := NewToken("tuk")
 	if err != nil {
 		return "", Token{}, fmt.Errorf("account.CreateToken: %w", err)
@@ -85,6 +89,17 @@ func (s *Service) CreateToken(ctx context.Context, userID uuid.UUID, name string
 		for _, role := range roles {
 			if !slices.Contains([]string(m.Roles), role) {
 				return fault.InvalidField("roles", "a token can carry only roles you hold here")
+			}
+		}
+		// A token must not be a way round the tenant's MFA rule: clinical
+		// roles in a token need the person's MFA on (RemoveMFA revokes them).
+		if u.MFAEnabledAt == nil {
+			var required *bool
+			if err := tx.Raw(`SELECT mfa_required FROM tenant_settings WHERE tenant_id = ?`, tx.Tenant.ID).Scan(&required).Error; err != nil {
+				return err
+			}
+			if (required == nil || *required) && (Membership{Roles: roles, MFARequired: true}).NeedsMFA() {
+				return fault.InvalidField("roles", "set up two-step sign-in before making a token with clinical roles")
 			}
 		}
 		now := s.now()
@@ -127,7 +142,8 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (tenants.
 		// Last use is kept to the minute; one write a minute per token, not
 		// one per request.
 		s.db.InTenant(ctx, func(tx *db.Tx) error {
-			return tx.Model(&tokenRow{}).Where("id = ?", r.ID).Update("last_used_at", now).Error
+			return tx.Model(&tokenRow{}).Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", r.ID, now.Add(-touchEvery)).
+				Update("last_used_at", now).Error
 		})
 	}
 	return tenants.Actor{UserID: r.UserID, Roles: []string(r.Roles), Token: true}, nil

@@ -35,7 +35,8 @@ func (l gormLogger) Error(ctx context.Context, msg string, _ ...any) {
 func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
 	switch {
-	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
+	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		l.log.WarnContext(ctx, "query failed", "kind", kindOf(err), "ms", elapsed.Milliseconds())
 	case elapsed > l.slow:
 		l.log.WarnContext(ctx, "slow query", "ms", elapsed.Milliseconds())

@@ -115,6 +115,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 		Policy:          a.policy,
 		Roles:           a.policy.RolesIn,
 		TenantByID:      a.tenantByID,
+		OrgChoices:      a.orgChoices,
 		Mailbox:         mailbox,
 		SessionLifetime: cfg.SessionLifetime,
 		Mount:           hooks.Mount,

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -100,4 +101,33 @@ func secretKey(cfg Config, src *source) ([]byte, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// orgChoices lists the tenants a regional admin's regions hold, for the
+// tenant picker (funders reach reports, not tenant pages).
+func (a *app) orgChoices(ctx context.Context, userID uuid.UUID) ([]account.Choice, error) {
+	grants, err := a.accounts.OrgGrants(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var regions []string
+	for _, g := range grants {
+		if g.Role == "regional_admin" {
+			regions = append(regions, strings.TrimPrefix(g.Domain, "region:"))
+		}
+	}
+	if len(regions) == 0 {
+		return nil, nil
+	}
+	all, err := onboarding.All(ctx, a.db)
+	if err != nil {
+		return nil, err
+	}
+	var out []account.Choice
+	for _, t := range all {
+		if t.Live() && slices.Contains(regions, t.RegionID.String()) {
+			out = append(out, account.Choice{Tenant: t, Roles: []string{"regional_admin"}})
+		}
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,9 +29,8 @@ var kindLabels = map[tenants.Kind]string{tenants.KindPractice: "General practice
 // picker lists where the person works. With one place there is nothing to
 // choose: they go straight in.
 func (h *handler) picker(c *fiber.Ctx) error {
-	ctx := httpx.Context(c)
 	sess, _ := httpx.Session(c)
-	list, err := h.Accounts.Memberships(ctx, sess.User.ID, h.TenantByID)
+	list, err := h.choices(c)
 	if err != nil {
 		return err
 	}
@@ -63,12 +63,39 @@ func (h *handler) choose(c *fiber.Ctx) error {
 		return fault.NotFound
 	}
 	if _, err := h.Accounts.Member(tenants.WithTenant(ctx, t), sess.User.ID); err != nil {
-		if fault.As(err).Kind == fault.KindNotFound {
+		if fault.As(err).Kind != fault.KindNotFound {
+			return err
+		}
+		list, err := h.choices(c)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(list, func(ch account.Choice) bool { return ch.Tenant.ID == t.ID }) {
 			return fault.NotFound
 		}
-		return err
 	}
 	return h.enter(c, sess, t)
+}
+
+// choices are the person's memberships and the tenants their organisation
+// roles reach, each tenant once.
+func (h *handler) choices(c *fiber.Ctx) ([]account.Choice, error) {
+	ctx := httpx.Context(c)
+	sess, _ := httpx.Session(c)
+	list, err := h.Accounts.Memberships(ctx, sess.User.ID, h.TenantByID)
+	if err != nil || h.OrgChoices == nil {
+		return list, err
+	}
+	more, err := h.OrgChoices(ctx, sess.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range more {
+		if !slices.ContainsFunc(list, func(m account.Choice) bool { return m.Tenant.ID == ch.Tenant.ID }) {
+			list = append(list, ch)
+		}
+	}
+	return list, nil
 }
 
 // enter records the chosen tenant on the session under a new token (a

@@ -21,6 +21,9 @@ type Deps struct {
 	Directory  *tenants.Directory
 	TenantByID func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error)
 	Mailbox    func(ctx context.Context) ([]outbox.Message, error) // nil in production
+	// OrgChoices lists the tenants a person reaches through an organisation
+	// role (a regional admin's region) rather than a membership; may be nil.
+	OrgChoices func(ctx context.Context, userID uuid.UUID) ([]account.Choice, error)
 }
 
 // Route is one page route as the outside sees it: the HTTP matrix test walks

@@ -295,7 +295,18 @@ func TestMembershipEndRevokesAtOnceEverywhere(t *testing.T) {
 	if a, err := other.AuthenticateToken(ctx, tok); err != nil || a.UserID != u.ID || !a.Token {
 		t.Fatalf("token on the second instance: %+v %v", a, err)
 	}
-	if err := s.SetStatus(ctx, uuid.Nil, u.ID, "ended"); err != nil {
+	// The last administrator cannot be ended; nor can anyone end themselves.
+	if err := s.SetStatus(ctx, uuid.Nil, u.ID, "ended"); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("ending the last administrator: %v", err)
+	}
+	if err := s.SetStatus(ctx, u.ID, u.ID, "suspended"); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("suspending oneself: %v", err)
+	}
+	admin := person(t, s)
+	if err := s.AddMember(ctx, uuid.Nil, admin.ID, []string{"practice_admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStatus(ctx, admin.ID, u.ID, "ended"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := other.Member(ctx, u.ID); !errors.Is(err, fault.NotFound) {

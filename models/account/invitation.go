@@ -116,7 +116,11 @@ func invitationText(name, tenant string, roles []string, link string, expires ti
 	if name != "" {
 		greet += " " + name
 	}
-	return greet + ",\n\nYou have been invited to join " + tenant + " on Tūhono as " + strings.Join(roles, ", ") +
+	labels := make([]string, len(roles))
+	for i, r := range roles {
+		labels[i] = RoleLabels[r]
+	}
+	return greet + ",\n\nYou have been invited to join " + tenant + " on Tūhono as " + strings.Join(labels, " and ") +
 		".\n\nAccept the invitation here (the link works once, until " + expires.In(nzst()).Format("2 January 2006 3:04 pm") + "):\n\n" +
 		link + "\n\nIf you were not expecting this, you can ignore this e-mail.\n\nNgā mihi,\nTūhono\n"
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"github.com/tuhono/tuhono/models/audit"
 	"github.com/tuhono/tuhono/models/db"
@@ -17,6 +19,13 @@ import (
 
 // TenantRoles are the roles a membership can carry.
 var TenantRoles = []string{"gp", "nurse", "hip", "health_coach", "support_worker", "practice_admin", "pho_admin"}
+
+// RoleLabels are the roles as people read them.
+var RoleLabels = map[string]string{
+	"gp": "GP", "nurse": "practice nurse", "hip": "Health Improvement Practitioner (HIP)",
+	"health_coach": "Health Coach", "support_worker": "Support Worker",
+	"practice_admin": "practice administrator", "pho_admin": "PHO administrator",
+}
 
 // ClinicalRoles are the roles that see clinical content; MFA is required for
 // them when the tenant says so (the default).
@@ -133,15 +142,9 @@ func (s *Service) Memberships(ctx context.Context, userID uuid.UUID, dir func(co
 			out = append(out, Choice{Tenant: t, Roles: []string(r.Roles)})
 		}
 	}
-	slices.SortFunc(out, func(a, b Choice) int {
-		if a.Tenant.Name < b.Tenant.Name {
-			return -1
-		}
-		if a.Tenant.Name > b.Tenant.Name {
-			return 1
-		}
-		return 0
-	})
+	// Sorted as people read names: "Ōtautahi" beside "Otago", not after "Zeal".
+	col := collate.New(language.English, collate.IgnoreCase, collate.IgnoreDiacritics)
+	slices.SortFunc(out, func(a, b Choice) int { return col.CompareString(a.Tenant.Name, b.Tenant.Name) })
 	return out, nil
 }
 
@@ -197,6 +200,9 @@ func (s *Service) SetStatus(ctx context.Context, actor, userID uuid.UUID, status
 	if status != "active" && status != "suspended" && status != "ended" {
 		return fault.InvalidField("status", "must be active, suspended or ended")
 	}
+	if actor == userID && actor != uuid.Nil {
+		return fault.New(fault.KindConflict, "you cannot change your own membership: ask another administrator", nil)
+	}
 	var roles []string
 	err := s.db.InTenant(ctx, func(tx *db.Tx) error {
 		var r membershipRow
@@ -207,6 +213,17 @@ func (s *Service) SetStatus(ctx context.Context, actor, userID uuid.UUID, status
 			return fault.New(fault.KindConflict, "an ended membership cannot be restored: invite the person again", nil)
 		}
 		roles = []string(r.Roles)
+		if status != "active" && r.Status == "active" && (slices.Contains(roles, "practice_admin") || slices.Contains(roles, "pho_admin")) {
+			// Never leave a tenant with nobody to run it.
+			var others int64
+			if err := tx.Raw(`SELECT count(*) FROM memberships WHERE status = 'active' AND user_id <> ?
+				AND (roles && ARRAY['practice_admin', 'pho_admin']::text[])`, userID).Scan(&others).Error; err != nil {
+				return err
+			}
+			if others == 0 {
+				return fault.New(fault.KindConflict, "this is the last administrator here: make someone else an administrator first", nil)
+			}
+		}
 		set := map[string]any{"status": status, "updated_at": s.now()}
 		if status == "ended" {
 			set["ended_at"] = s.now()

@@ -138,7 +138,7 @@ func New(o Options) (*fiber.App, error) {
 	site.Routes(app)
 	if sessions != nil {
 		site.App(app, web.Deps{Accounts: o.Accounts, Sessions: sessions, Frame: frame, Directory: o.Directory,
-			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices})
+			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices, DB: o.DB})
 	}
 	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version})
 	site.APIReference(app, api.Prefix+"/reference", a.OpenAPI)

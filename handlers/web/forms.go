@@ -291,6 +291,7 @@ var notices = map[string]string{
 	"ended":            "The membership has ended. The person was signed out here.",
 	"revoked":          "The token is revoked. Anything using it stops working now.",
 	"not-active":       "That token is not active: there is nothing to revoke.",
+	"settings":         "The settings are saved.",
 }
 
 func notice(c *fiber.Ctx) string { return notices[c.Query("done")] }

@@ -491,3 +491,34 @@ func TestSignedInRoutesNeedASession(t *testing.T) {
 		}
 	}
 }
+
+func TestTenantSettings(t *testing.T) {
+	s := newStack(t, testBase)
+	a := s.tenant(t)
+	admin := s.person(t, "Settings Admin", &a, "practice_admin")
+	hip := s.person(t, "Settings HIP", &a, "hip")
+	br := s.agent(t)
+	br.signIn(admin)
+	page := "/t/" + a.Slug + "/settings"
+	want(t, br.get(page), 200, "Required for clinical roles", `name="mfa_required" checked`, `value="2"`)
+	// Bad input comes back with a message and changes nothing.
+	want(t, br.post(page, url.Values{"mfa_required": {"on"}, "support_contact_target_days": {"40"},
+		"default_session_minutes": {"30"}, "same_day_share_percent": {"50"}}), 422, "1 to 14 days")
+	want(t, br.get(page), 200, `value="2"`)
+	wantRedirect(t, br.post(page, url.Values{"support_contact_target_days": {"1"},
+		"default_session_minutes": {"25"}, "same_day_share_percent": {"60"}}), page+"?done=settings")
+	got := br.get(page)
+	want(t, got, 200, `value="1"`, `value="25"`, `value="60"`)
+	if strings.Contains(got.body, `name="mfa_required" checked`) {
+		t.Fatal("MFA requirement still on after turning it off")
+	}
+	// With the requirement off, a HIP without MFA is no longer held back.
+	m, err := s.accounts.Member(tenants.WithTenant(context.Background(), a), hip.ID)
+	if err != nil || m.NeedsMFA() {
+		t.Fatalf("HIP still needs MFA after the tenant turned it off: %v", err)
+	}
+	// A HIP may not change the settings.
+	hb := s.agent(t)
+	hb.signIn(hip)
+	want(t, hb.get(page), 403)
+}

@@ -34,6 +34,7 @@ const (
 	pageTokenCreated  = "token_created.html"
 	pageInvitation    = "invitation.html"
 	pageMailbox       = "mailbox.html"
+	pageSettings      = "settings.html"
 )
 
 // pageFiles is every page template; each is parsed with the layout and the
@@ -41,7 +42,7 @@ const (
 var pageFiles = []string{
 	pageLanding, pageError, pageAPIRef, pageSignin, pageMFA, pageReset, pageResetPassword, pagePicker,
 	pageAccount, pageEnrol, pageRecovery, pageHome, pageStaff, pageTokens, pageTokenCreated, pageInvitation,
-	pageMailbox,
+	pageMailbox, pageSettings,
 }
 
 const (

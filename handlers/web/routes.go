@@ -9,6 +9,7 @@ import (
 
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/outbox"
 	"github.com/tuhono/tuhono/tenants"
 )
@@ -21,6 +22,7 @@ type Deps struct {
 	Directory  *tenants.Directory
 	TenantByID func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error)
 	Mailbox    func(ctx context.Context) ([]outbox.Message, error) // nil in production
+	DB         *db.DB                                              // the tenant's settings
 	// OrgChoices lists the tenants a person reaches through an organisation
 	// role (a regional admin's region) rather than a membership; may be nil.
 	OrgChoices func(ctx context.Context, userID uuid.UUID) ([]account.Choice, error)
@@ -63,7 +65,9 @@ var (
 	staffRead    = httpx.Perm{Object: "staff", Action: "read"}
 	staffInvite  = httpx.Perm{Object: "staff", Action: "invite"}
 	staffSuspend = httpx.Perm{Object: "staff", Action: "suspend"}
-	none         = httpx.Perm{}
+	// tenantSettings: the tenant's own rules (MFA required, contact target…).
+	tenantSettings = httpx.Perm{Object: "tenant", Action: "settings"}
+	none           = httpx.Perm{}
 )
 
 // table is every page route App registers, one handler per file beside this
@@ -101,6 +105,8 @@ var table = []page{
 	{"POST", "/t/:tenant/staff/:user/suspend", member, staffSuspend, (*handler).suspend, false},
 	{"POST", "/t/:tenant/staff/:user/restore", member, staffSuspend, (*handler).restore, false},
 	{"POST", "/t/:tenant/staff/:user/end", member, staffSuspend, (*handler).end, false},
+	{"GET", "/t/:tenant/settings", member, tenantSettings, (*handler).settings, false},
+	{"POST", "/t/:tenant/settings", member, tenantSettings, (*handler).saveSettings, false},
 	{"GET", "/t/:tenant/tokens", member, tenantRead, (*handler).tokens, false},
 	{"POST", "/t/:tenant/tokens", member, tenantRead, (*handler).createToken, false},
 	{"POST", "/t/:tenant/tokens/:id/revoke", member, tenantRead, (*handler).revokeToken, false},

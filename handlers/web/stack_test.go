@@ -105,6 +105,7 @@ func newStack(t *testing.T, base string, opts ...stackOptions) *stack {
 			return onboarding.ByID(ctx, env.DB, id)
 		},
 		Mailbox: box,
+		DB:      env.DB,
 	})
 	doc := o.doc
 	if doc == nil {

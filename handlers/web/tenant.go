@@ -44,6 +44,9 @@ func (h *handler) tenantPage(c *fiber.Ctx, title, path string) layout {
 		nav = append(nav, navItem{Mi: "Kaimahi", En: "Staff", Href: tenantPath(t.Slug, "/staff")})
 	}
 	nav = append(nav, navItem{En: "API tokens", Href: tenantPath(t.Slug, "/tokens")})
+	if h.can(ctx, tenantSettings) {
+		nav = append(nav, navItem{Mi: "Whakaritenga", En: "Settings", Href: tenantPath(t.Slug, "/settings")})
+	}
 	markCurrent(nav, full)
 	l.Tenant = &tenantNav{Name: t.Name, Nav: nav}
 	return l

@@ -36,16 +36,11 @@ func tokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 	if *email == "" || *slug == "" || *roles == "" {
 		return usageError("token create needs --email, --tenant and --roles")
 	}
-	src, err := openSource(ctx, cfg, log)
+	a, done, err := adminApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	a, err := assemble(ctx, cfg, src, log, 2)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	defer done()
 	u, err := a.accounts.UserByEmail(ctx, *email)
 	if err != nil {
 		return fmt.Errorf("no person with that e-mail: %w", err)
@@ -77,16 +72,11 @@ func auditCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError("audit verify: " + err.Error())
 	}
-	src, err := openSource(ctx, cfg, log)
+	a, done, err := adminApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	a, err := assemble(ctx, cfg, src, log, 2)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	defer done()
 	var ids []uuid.UUID
 	if *slug != "" {
 		t, err := a.directory.Resolve(ctx, *slug)
@@ -124,4 +114,19 @@ func describe(err error) error {
 		msg += "; " + fe.Field + ": " + fe.Message
 	}
 	return errors.New(msg)
+}
+
+// adminApp assembles the services for a one-off administration command on
+// the configured (or embedded) database; done releases them.
+func adminApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, func(), error) {
+	src, err := openSource(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := assemble(ctx, cfg, src, log, 2)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return a, func() { a.Close(); src.Close() }, nil
 }

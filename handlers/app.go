@@ -57,6 +57,8 @@ type Options struct {
 	Mailbox func(ctx context.Context) ([]outbox.Message, error)
 	// Sessions' absolute lifetime, for the cookie.
 	SessionLifetime time.Duration
+	// Allowed answers the policy in any domain (region and platform pages).
+	Allowed func(user uuid.UUID, domain, object, action string) bool
 	// OrgChoices lists tenants reached through organisation roles.
 	OrgChoices func(ctx context.Context, userID uuid.UUID) ([]account.Choice, error)
 	// TenantByID finds a tenant by id (the tenant picker).
@@ -138,7 +140,7 @@ func New(o Options) (*fiber.App, error) {
 	site.Routes(app)
 	if sessions != nil {
 		site.App(app, web.Deps{Accounts: o.Accounts, Sessions: sessions, Frame: frame, Directory: o.Directory,
-			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices, DB: o.DB})
+			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices, DB: o.DB, Allowed: o.Allowed})
 	}
 	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version})
 	site.APIReference(app, api.Prefix+"/reference", a.OpenAPI)

@@ -61,3 +61,16 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
 }
+
+type regionKey struct{}
+
+// WithRegion returns ctx carrying the region a regional route works in.
+func WithRegion(ctx context.Context, r Region) context.Context {
+	return context.WithValue(ctx, regionKey{}, r)
+}
+
+// RegionFrom returns the region ctx carries, if any.
+func RegionFrom(ctx context.Context) (Region, bool) {
+	r, ok := ctx.Value(regionKey{}).(Region)
+	return r, ok && r.ID != uuid.Nil
+}

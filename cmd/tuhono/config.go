@@ -85,7 +85,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.ReadTimeout = dur("READ_TIMEOUT", 15*time.Second)
 	c.WriteTimeout = dur("WRITE_TIMEOUT", 30*time.Second)
 	c.IdleTimeout = dur("IDLE_TIMEOUT", 60*time.Second)
-	c.BodyLimit = num("BODY_LIMIT", 1<<20)
+	// Room for a 10 MiB CSV import with its multipart framing; everything
+	// else is far smaller, and READ_TIMEOUT bounds a slow sender.
+	c.BodyLimit = num("BODY_LIMIT", 11<<20)
 	c.DBMaxConns = num("DB_MAX_CONNS", 20)
 	c.SessionIdle = dur("SESSION_IDLE_TIMEOUT", 30*time.Minute)
 	c.SessionLifetime = dur("SESSION_LIFETIME", 12*time.Hour)

@@ -52,6 +52,8 @@ func run(args []string) int {
 		err = tokenCmd(ctx, cfg, log, args, os.Stdout)
 	case "audit":
 		err = auditCmd(ctx, cfg, log, args, os.Stdout)
+	case "region":
+		err = regionCmd(ctx, cfg, log, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("tuhono", buildVersion())
 	case "help", "--help", "-h":
@@ -80,6 +82,8 @@ const usage = `usage:
                                  make an API token for a membership (printed once)
   tuhono audit verify [--tenant SLUG]
                                  walk the audit chains; names the first broken link
+  tuhono region create --slug S --name N [--programme P] [--time-zone Z] | list | appoint --region S --email E
+                                 create and list regions; appoint a regional admin (the person must exist)
   tuhono version                 print the version
 configuration is read from the environment: see README.md
 `

@@ -116,6 +116,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 		Roles:           a.policy.RolesIn,
 		TenantByID:      a.tenantByID,
 		OrgChoices:      a.orgChoices,
+		Allowed:         a.policy.Allowed,
 		Mailbox:         mailbox,
 		SessionLifetime: cfg.SessionLifetime,
 		Mount:           hooks.Mount,

@@ -111,8 +111,11 @@ func (f *Frame) ResolveTenant(c *fiber.Ctx, slug string, auth Authenticator) (co
 	if err != nil {
 		return nil, err
 	}
-	if !t.Live() {
-		return nil, fault.New(fault.KindForbidden, "this organisation's account is not active", nil)
+	// A suspended organisation keeps working for what it already has
+	// (sign-in, reading, exporting); the domain refuses what is new
+	// (invitations, bookings). An archived one is read-only.
+	if t.Status == tenants.StatusArchived && c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		return nil, fault.New(fault.KindForbidden, "this organisation is archived: its records can be read but not changed", nil)
 	}
 	c.Locals(localTenant, t.Slug)
 	ctx = tenants.WithActor(tenants.WithTenant(ctx, t), actor)

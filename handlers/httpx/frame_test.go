@@ -100,3 +100,29 @@ func TestTenantMiddleware(t *testing.T) {
 		}
 	}
 }
+
+func TestArchivedTenantIsReadOnly(t *testing.T) {
+	archived := tenants.Tenant{ID: uuid.New(), Slug: "closed", Status: tenants.StatusArchived}
+	dir := tenants.NewDirectory(func(_ context.Context, slug string) (tenants.Tenant, error) {
+		if slug == archived.Slug {
+			return archived, nil
+		}
+		return tenants.Tenant{}, tenants.ErrUnknown
+	}, 0)
+	f := &Frame{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RequestTimeout: time.Second, Directory: dir,
+		Authenticate: func(*fiber.Ctx, tenants.Tenant) (tenants.Actor, error) { return tenants.Actor{Name: "m"}, nil }}
+	app := fiber.New(fiber.Config{ErrorHandler: f.ErrorHandler})
+	app.Use(f.Begin)
+	ok := func(c *fiber.Ctx) error { return c.SendString("ok") }
+	app.Get("/t/:tenant", f.Tenant, ok)
+	app.Post("/t/:tenant", f.Tenant, ok)
+	for method, want := range map[string]int{"GET": 200, "POST": 403} {
+		res, err := app.Test(httptest.NewRequest(method, "/t/closed", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != want {
+			t.Errorf("%s on an archived tenant: %d, want %d", method, res.StatusCode, want)
+		}
+	}
+}

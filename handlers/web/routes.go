@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -23,6 +24,9 @@ type Deps struct {
 	TenantByID func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error)
 	Mailbox    func(ctx context.Context) ([]outbox.Message, error) // nil in production
 	DB         *db.DB                                              // the tenant's settings
+	// Allowed answers the policy for a person in any domain (region,
+	// platform): policy.Enforcer.Allowed.
+	Allowed func(user uuid.UUID, domain, object, action string) bool
 	// OrgChoices lists the tenants a person reaches through an organisation
 	// role (a regional admin's region) rather than a membership; may be nil.
 	OrgChoices func(ctx context.Context, userID uuid.UUID) ([]account.Choice, error)
@@ -39,6 +43,8 @@ type Route struct {
 	Perm         httpx.Perm
 	Tenant       bool
 	Public       bool
+	Region       bool // /regions/:region/…: the Perm in that region's domain
+	Platform     bool // the Perm on the platform
 }
 
 // access is what a route asks of the caller before its handler runs.
@@ -49,6 +55,8 @@ const (
 	password               // a session, even one still waiting for its MFA code
 	signedIn               // a session that has passed MFA when the person has it
 	member                 // signedIn, a live member of /t/:tenant, and the route's Perm
+	regional               // signedIn, and the route's Perm in /regions/:region (a regional admin there, or the platform)
+	platform               // signedIn, and the route's Perm on the platform (the platform operator)
 )
 
 type page struct {
@@ -70,9 +78,13 @@ var (
 	none           = httpx.Perm{}
 )
 
-// table is every page route App registers, one handler per file beside this
-// one. A member route without a Perm does not exist: App refuses to start.
-var table = []page{
+// table is every page route App registers: the identity and tenant pages
+// below, then each area's own list in the file that holds its handlers. A
+// member, regional or platform route without a Perm does not exist: App
+// refuses to start.
+var table = slices.Concat(identityPages, regionPages, importPages, practicePages)
+
+var identityPages = []page{
 	// Sign-in and out: signin.go, mfa.go, signout.go
 	{"GET", "/signin", anyone, none, (*handler).signinForm, false},
 	{"POST", "/signin", anyone, none, (*handler).signin, false},
@@ -126,7 +138,8 @@ var table = []page{
 func Routes() []Route {
 	out := make([]Route, len(table))
 	for i, p := range table {
-		out[i] = Route{Method: p.method, Path: p.path, Perm: p.perm, Tenant: p.access == member, Public: p.access == anyone}
+		out[i] = Route{Method: p.method, Path: p.path, Perm: p.perm, Tenant: p.access == member, Public: p.access == anyone,
+			Region: p.access == regional, Platform: p.access == platform}
 	}
 	return out
 }
@@ -158,6 +171,11 @@ func (s *Site) App(r fiber.Router, d Deps) {
 				panic(fmt.Sprintf("web.App: tenant route %s %s has no permission", p.method, p.path))
 			}
 			chain = append(chain, d.Sessions.RequireSignIn, d.Frame.Tenant, d.Frame.Guard(p.perm))
+		case regional, platform:
+			if p.perm.Object == "" || p.perm.Action == "" {
+				panic(fmt.Sprintf("web.App: route %s %s has no permission", p.method, p.path))
+			}
+			chain = append(chain, d.Sessions.RequireSignIn, h.orgGuard(p.access, p.perm))
 		}
 		handle := p.handle
 		chain = append(chain, func(c *fiber.Ctx) error { return handle(h, c) })

@@ -106,6 +106,7 @@ func newStack(t *testing.T, base string, opts ...stackOptions) *stack {
 		},
 		Mailbox: box,
 		DB:      env.DB,
+		Allowed: enforcer.Allowed,
 	})
 	doc := o.doc
 	if doc == nil {

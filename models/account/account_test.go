@@ -368,9 +368,14 @@ func TestInvitations(t *testing.T) {
 	if _, _, err := s.SignIn(context.Background(), "new.person@example.co.nz", pw, client); err != nil {
 		t.Fatalf("password changed by the second invitation: %v", err)
 	}
+	// A suspended organisation invites no one.
+	_, sus := env.Tenant(t)
+	sus.Status = tenants.StatusSuspended
+	if _, _, err := s.Invite(tenants.WithTenant(context.Background(), sus), uuid.Nil, "x@example.co.nz", "X", []string{"gp"}); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("invitation from a suspended tenant: %v", err)
+	}
 	// Another tenant cannot see the invitation or its membership.
 	if _, err := s.InvitationByToken(ctxB, token); err == nil {
 		t.Fatal("tenant B resolved tenant A's invitation")
 	}
-	_ = tenants.Tenant{}
 }

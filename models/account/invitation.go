@@ -76,11 +76,17 @@ func (s *Service) Invite(ctx context.Context, actor uuid.UUID, email, name strin
 	if err := f.Err(); err != nil {
 		return Invitation{}, "", fmt.Errorf("account.Invite: %w", err)
 	}
+	t, _ := tenants.FromContext(ctx)
+	if !t.Live() {
+		// A suspended or archived organisation takes on no one new; its
+		// records stay readable.
+		return Invitation{}, "", fmt.Errorf("account.Invite: %w", fault.New(fault.KindConflict,
+			"this organisation is "+string(t.Status)+": it cannot invite anyone until it is active again", nil))
+	}
 	token, hash, err := NewToken("tui")
 	if err != nil {
 		return Invitation{}, "", fmt.Errorf("account.Invite: %w", err)
 	}
-	t, _ := tenants.FromContext(ctx)
 	now := s.now()
 	r := invitationRow{ID: uuid.Must(uuid.NewV7()), Email: email, Name: name, Roles: roles, TokenHash: hash,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.InvitationTTL)}

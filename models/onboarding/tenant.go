@@ -30,6 +30,14 @@ type row struct {
 	Status    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	Address       *string
+	ContactEmail  *string
+	ContactPhone  *string
+	SuspendedAt   *time.Time
+	ArchivedAt    *time.Time
+	GoLiveAt      *time.Time
+	RestoreStatus *string
 }
 
 func (row) TableName() string { return "tenants" }
@@ -61,6 +69,7 @@ type NewTenant struct {
 	HPIOrgID string
 	HPIFacID string
 	TimeZone string // default Pacific/Auckland
+	Contact
 }
 
 // Validate checks every field and reports each bad one.
@@ -97,9 +106,10 @@ func (n *NewTenant) Validate() error {
 	if n.HPIFacID != "" && !hpiFac.MatchString(n.HPIFacID) {
 		f.Add("hpi_fac_id", "must be an HPI facility id like F00001-F")
 	}
-	if n.TimeZone != "Pacific/Auckland" && n.TimeZone != "Pacific/Chatham" {
+	if !zoneOK(n.TimeZone) {
 		f.Add("time_zone", "must be Pacific/Auckland or Pacific/Chatham")
 	}
+	n.Contact.validate(&f)
 	return f.Err()
 }
 
@@ -121,6 +131,7 @@ func CreateTenant(ctx context.Context, d *db.DB, n NewTenant) (tenants.Tenant, e
 	if n.HPIFacID != "" {
 		r.HPIFacID = &n.HPIFacID
 	}
+	r.Address, r.ContactEmail, r.ContactPhone = optionalText(n.Address), optionalText(n.Email), optionalText(n.Phone)
 	err := d.Platform(ctx, "create tenant", func(tx *db.Tx) error {
 		return tx.Create(&r).Error
 	})

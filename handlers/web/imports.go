@@ -31,11 +31,12 @@ func init() { pageFiles = append(pageFiles, pageImport) }
 
 type importPage struct {
 	layout
-	CSRF   string
-	Region string
-	Base   string // /regions/{slug}/imports
-	Kinds  []importKindView
-	Result *importResultView
+	CSRF      string
+	Region    string
+	RegionURL string
+	Base      string // /regions/{slug}/imports
+	Kinds     []importKindView
+	Result    *importResultView
 }
 
 type importKindView struct {
@@ -73,7 +74,7 @@ func (h *handler) renderImports(c *fiber.Ctx, status int, result *importResultVi
 	r, _ := tenants.RegionFrom(httpx.Context(c))
 	base := "/regions/" + r.Slug + "/imports"
 	p := importPage{layout: h.page(c, "Bulk import — "+r.Name, "", base), CSRF: httpx.CSRFToken(c), Region: r.Name,
-		Base: base, Result: result}
+		RegionURL: "/regions/" + r.Slug, Base: base, Result: result}
 	for _, k := range importKinds {
 		p.Kinds = append(p.Kinds, importKindView{Kind: string(k.kind), Title: k.title, Hint: k.hint,
 			Columns: strings.Join(bulk.Columns[k.kind], ", "), CanUpload: h.orgCan(c, r, k.perm),

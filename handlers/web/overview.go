@@ -17,6 +17,7 @@ type overviewPage struct {
 	Notice    string
 	Message   string
 	Region    string
+	RegionURL string
 	CSRF      string
 	CanGoLive bool
 	Practices []practiceProgressView
@@ -53,6 +54,7 @@ func (h *handler) renderOverview(c *fiber.Ctx, status int, message string) error
 		Notice:    practiceNotice(c),
 		Message:   message,
 		Region:    r.Name,
+		RegionURL: "/regions/" + r.Slug,
 		CSRF:      httpx.CSRFToken(c),
 		CanGoLive: h.regionAllows(c, r, tenantWrite),
 		Total:     len(list),

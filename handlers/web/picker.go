@@ -3,12 +3,15 @@ package web
 import (
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/tenants"
 )
 
@@ -16,6 +19,9 @@ type pickerPage struct {
 	layout
 	CSRF    string
 	Choices []choice
+	// Regions the person administers, and the platform for its operator.
+	Regions  []navItem
+	Platform bool
 }
 
 type choice struct {
@@ -34,12 +40,19 @@ func (h *handler) picker(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if len(list) == 1 {
+	regions, err := h.orgRegions(c, sess.User.ID)
+	if err != nil {
+		return err
+	}
+	platform := h.platformOperator(sess.User.ID)
+	if len(list) == 1 && len(regions) == 0 && !platform {
 		return h.enter(c, sess, list[0].Tenant)
 	}
 	p := pickerPage{
-		layout: h.page(c, "Choose where to work", "Choose the practice or PHO to work in.", "/tenants"),
-		CSRF:   httpx.CSRFToken(c),
+		layout:   h.page(c, "Choose where to work", "Choose the practice or PHO to work in.", "/tenants"),
+		CSRF:     httpx.CSRFToken(c),
+		Regions:  regions,
+		Platform: platform,
 	}
 	for _, ch := range list {
 		p.Choices = append(p.Choices, choice{Name: ch.Tenant.Name, Slug: ch.Tenant.Slug, Kind: kindLabels[ch.Tenant.Kind],
@@ -112,3 +125,37 @@ func (h *handler) enter(c *fiber.Ctx, sess account.Session, t tenants.Tenant) er
 }
 
 func tenantPath(slug, rest string) string { return "/t/" + slug + rest }
+
+// orgRegions are links to the regions the person administers: one query for
+// their organisation grants, and a second, for the regions' names, only when
+// they have a region grant.
+func (h *handler) orgRegions(c *fiber.Ctx, user uuid.UUID) ([]navItem, error) {
+	if h.Accounts == nil || h.DB == nil {
+		return nil, nil
+	}
+	ctx := httpx.Context(c)
+	grants, err := h.Accounts.OrgGrants(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	for _, g := range grants {
+		if id, ok := strings.CutPrefix(g.Domain, "region:"); ok && g.Role == "regional_admin" {
+			ids[id] = true
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	all, err := onboarding.Regions(ctx, h.DB)
+	if err != nil {
+		return nil, err
+	}
+	var out []navItem
+	for _, r := range all {
+		if ids[r.ID.String()] {
+			out = append(out, navItem{Mi: "Rohe", En: r.Name, Href: "/regions/" + r.Slug})
+		}
+	}
+	return out, nil
+}

@@ -248,7 +248,7 @@ func (h *handler) renderRegion(c *fiber.Ctx, status int, f *form) error {
 	}
 	base := "/regions/" + r.Slug
 	p := regionPage{layout: h.page(c, r.Name, "", base), Notice: regionNotice(c), CSRF: httpx.CSRFToken(c),
-		Region:    regionView{Name: rd.Name, Slug: rd.Slug, Programme: rd.Programme, TimeZone: rd.TimeZone},
+		Region:    regionView{Name: rd.Name, Slug: rd.Slug, Programme: rd.Programme, TimeZone: rd.TimeZone, URL: base},
 		CanCreate: h.orgCan(c, r, tenantCreate), CanEdit: h.orgCan(c, r, tenantUpdate), Form: f, CreateURL: base + "/tenants"}
 	phos := []option{{Value: "", Label: "None"}}
 	for _, t := range list {

@@ -17,6 +17,7 @@ type staffPage struct {
 	Members     []memberView
 	Invitations []invitationView
 	CanManage   bool // suspend, restore, end
+	CanRoles    bool // change a member's roles
 
 	Invite      *form // nil: the person may not invite
 	InviteEmail inputView
@@ -63,6 +64,7 @@ func (h *handler) renderStaff(c *fiber.Ctx, status int, invite *form, message st
 		Notice:    notice(c),
 		CSRF:      httpx.CSRFToken(c),
 		CanManage: h.can(ctx, staffSuspend),
+		CanRoles:  h.can(ctx, staffUpdate),
 		Message:   message,
 	}
 	for _, m := range members {

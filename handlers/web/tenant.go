@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/tenants"
@@ -43,11 +44,39 @@ func (h *handler) tenantPage(c *fiber.Ctx, title, path string) layout {
 	if h.can(ctx, staffRead) {
 		nav = append(nav, navItem{Mi: "Kaimahi", En: "Staff", Href: tenantPath(t.Slug, "/staff")})
 	}
+	if h.can(ctx, auditRead) {
+		nav = append(nav, navItem{En: "Activity", Href: tenantPath(t.Slug, "/activity")})
+	}
 	nav = append(nav, navItem{En: "API tokens", Href: tenantPath(t.Slug, "/tokens")})
 	if h.can(ctx, tenantSettings) {
-		nav = append(nav, navItem{Mi: "Whakaritenga", En: "Settings", Href: tenantPath(t.Slug, "/settings")})
+		// Two pages, two names: the organisation's rules (MFA, contact
+		// target) and the practice's details (hours, rooms, reminders).
+		nav = append(nav, navItem{Mi: "Whakaritenga", En: "Settings", Href: tenantPath(t.Slug, "/settings")},
+			navItem{En: "Practice details", Href: tenantPath(t.Slug, "/practice")})
 	}
 	markCurrent(nav, full)
 	l.Tenant = &tenantNav{Name: t.Name, Nav: nav}
 	return l
+}
+
+// page is Site.page for the identity and tenant pages, with what an
+// organisation role adds to the header: a platform operator gets the
+// platform's regions. The policy answers from memory, so this costs no
+// query; a regional admin's own regions are offered on the tenant picker
+// (/tenants), where one look-up per visit is cheap.
+func (h *handler) page(c *fiber.Ctx, title, description, path string) layout {
+	l := h.Site.page(c, title, description, path)
+	if l.User == nil || !l.User.Ready {
+		return l
+	}
+	sess, _ := httpx.Session(c)
+	if h.platformOperator(sess.User.ID) {
+		l.Nav = append(l.Nav, navItem{En: "Platform", Href: "/platform/regions", Current: path == "/platform/regions"})
+	}
+	return l
+}
+
+// platformOperator says whether the person may run the platform's regions.
+func (h *handler) platformOperator(user uuid.UUID) bool {
+	return h.Allowed != nil && h.Allowed(user, "platform", regionCreate.Object, regionCreate.Action)
 }

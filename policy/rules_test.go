@@ -180,6 +180,8 @@ func TestDomainRules(t *testing.T) {
 		{"pho_admin", "contract", "read", true},
 		{"pho_admin", "contract", "update", false},
 		{"pho_admin", "patient", "read", false},
+		{"pho_admin", "tenant", "create", true}, // practices under its PHO (the handler checks the parent)
+		{"pho_admin", "tenant", "update", true},
 		{"pho_admin", "billing", "read", false},
 		{"regional_admin", "tenant", "create", true},
 		{"regional_admin", "contract", "create", true},

@@ -48,6 +48,9 @@ func (h *handler) tenantPage(c *fiber.Ctx, title, path string) layout {
 		nav = append(nav, navItem{En: "Activity", Href: tenantPath(t.Slug, "/activity")})
 	}
 	nav = append(nav, navItem{En: "API tokens", Href: tenantPath(t.Slug, "/tokens")})
+	if t.Kind == tenants.KindPHO && h.can(ctx, tenantRead) {
+		nav = append(nav, navItem{Mi: "Ngā whare haumanu", En: "Practices", Href: tenantPath(t.Slug, "/practices")})
+	}
 	if h.can(ctx, tenantSettings) {
 		// Two pages, two names: the organisation's rules (MFA, contact
 		// target) and the practice's details (hours, rooms, reminders).

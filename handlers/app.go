@@ -142,7 +142,7 @@ func New(o Options) (*fiber.App, error) {
 		site.App(app, web.Deps{Accounts: o.Accounts, Sessions: sessions, Frame: frame, Directory: o.Directory,
 			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices, DB: o.DB, Allowed: o.Allowed})
 	}
-	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version})
+	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version, Allowed: o.Allowed})
 	site.APIReference(app, api.Prefix+"/reference", a.OpenAPI)
 	if o.Mount != nil {
 		o.Mount(app)

@@ -15,13 +15,18 @@ import (
 
 	"github.com/tuhono/tuhono/models/audit"
 	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/tenants"
 )
 
 // token create --email … --tenant … --roles a,b --ttl 720h [--name …]
 func tokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "create-org" {
+		return orgTokenCmd(ctx, cfg, log, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError("token needs: create --email E --tenant SLUG --roles R1,R2 --ttl 720h [--name N]")
+		return usageError("token needs: create --email E --tenant SLUG --roles R1,R2 --ttl 720h [--name N], " +
+			"or create-org --email E (--region SLUG | --platform) [--ttl 720h] [--name N]")
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -129,4 +134,48 @@ func adminApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, func(), 
 		return nil, nil, err
 	}
 	return a, func() { a.Close(); src.Close() }, nil
+}
+
+// token create-org --email E (--region SLUG | --platform) [--ttl 720h] [--name N]:
+// an organisation-level API token for the region API, carrying the person's
+// role in that domain (regional_admin, or platform_operator).
+func orgTokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("token create-org", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	email := fs.String("email", "", "the person's e-mail")
+	region := fs.String("region", "", "the region's slug")
+	platform := fs.Bool("platform", false, "a platform token instead of a region's")
+	ttl := fs.Duration("ttl", 30*24*time.Hour, "how long the token lives")
+	name := fs.String("name", "command line", "a name to recognise the token by")
+	if err := fs.Parse(args); err != nil {
+		return usageError("token create-org: " + err.Error())
+	}
+	if *email == "" || (*region == "") == !*platform {
+		return usageError("token create-org needs --email and exactly one of --region or --platform")
+	}
+	a, done, err := adminApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer done()
+	u, err := a.accounts.UserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("no person with that e-mail: %w", err)
+	}
+	domain, role := "platform", "platform_operator"
+	if !*platform {
+		r, err := onboarding.RegionBySlug(ctx, a.db, *region)
+		if err != nil {
+			return fmt.Errorf("no region %q", *region)
+		}
+		domain, role = "region:"+r.ID.String(), "regional_admin"
+	}
+	token, tok, err := a.accounts.CreateOrgToken(ctx, u.ID, domain, *name, []string{role}, *ttl)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(out, "%s\n", token)
+	fmt.Fprintf(os.Stderr, "token %s for %s in %s, expires %s — shown once, keep it safe\n",
+		tok.ID, u.Email, domain, tok.ExpiresAt.Format(time.RFC3339))
+	return nil
 }

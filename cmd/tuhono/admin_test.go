@@ -96,3 +96,34 @@ func TestTokenCreateCommand(t *testing.T) {
 		t.Fatalf("token with a role not held: %v", err)
 	}
 }
+
+func TestOrgTokenCreateCommand(t *testing.T) {
+	env := dbtest.New(t)
+	cfg := adminConfig(t, env)
+	ctx := context.Background()
+	r := env.Region(t)
+	accounts := account.New(env.DB, nil, account.Config{SealKey: make([]byte, 32),
+		Argon2: account.Argon2Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	u, err := accounts.CreateUser(ctx, "region-cli@example.co.nz", "Region Cli", "a long enough passphrase", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	// Without the grant the command refuses.
+	if err := tokenCmd(ctx, cfg, dbtest.Quiet, []string{"create-org", "--email", u.Email, "--region", r.Slug}, &out); err == nil {
+		t.Fatal("an org token for a person without the regional admin grant")
+	}
+	if err := accounts.GrantOrg(ctx, u.ID, u.ID, "regional_admin", "region:"+r.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tokenCmd(ctx, cfg, dbtest.Quiet, []string{"create-org", "--email", u.Email, "--region", r.Slug, "--ttl", "24h"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	a, err := accounts.AuthenticateOrgToken(ctx, strings.TrimSpace(out.String()))
+	if err != nil || a.Domain != "region:"+r.ID.String() || a.Actor.UserID != u.ID {
+		t.Fatalf("the printed org token: %+v %v", a, err)
+	}
+	if err := tokenCmd(ctx, cfg, dbtest.Quiet, []string{"create-org", "--email", u.Email}, &out); err == nil {
+		t.Fatal("create-org without --region or --platform")
+	}
+}

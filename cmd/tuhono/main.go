@@ -80,6 +80,8 @@ const usage = `usage:
   tuhono seed demo               create the demo region and people (idempotent)
   tuhono token create --email E --tenant SLUG --roles R1,R2 [--ttl 720h] [--name N]
                                  make an API token for a membership (printed once)
+  tuhono token create-org --email E (--region SLUG | --platform) [--ttl 720h]
+                                 make an organisation API token for the region API
   tuhono audit verify [--tenant SLUG]
                                  walk the audit chains; names the first broken link
   tuhono region create --slug S --name N [--programme P] [--time-zone Z] | list | appoint --region S --email E

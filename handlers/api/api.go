@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humafiber"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/models/account"
@@ -28,6 +29,9 @@ type Deps struct {
 	Frame    *httpx.Frame
 	Log      *slog.Logger
 	Version  string
+	// Allowed answers the policy in any domain (policy.Enforcer.Allowed):
+	// the region API's organisation tokens. nil refuses every region call.
+	Allowed func(user uuid.UUID, domain, object, action string) bool
 }
 
 // New registers the API on app and returns the huma API (its OpenAPI
@@ -49,6 +53,7 @@ func New(app *fiber.App, d Deps) huma.API {
 	a.UseMiddleware(tenantMiddleware(a, d.Frame))
 	registerTenant(a, d)
 	registerSignIn(a, d)
+	registerRegions(a, d)
 	return a
 }
 

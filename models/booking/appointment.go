@@ -1,0 +1,653 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/lib/pq"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/tuhono/tuhono/models/audit"
+	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/fault"
+)
+
+// Kind is how the appointment came about.
+type Kind string
+
+const (
+	KindBooked  Kind = "booked"   // booked ahead
+	KindSameDay Kind = "same_day" // a warm handover seen the day they present
+	KindGroup   Kind = "group"    // several people; see AddAttendee
+)
+
+// Mode is how the person is seen.
+type Mode string
+
+const (
+	ModeInPerson  Mode = "in_person"
+	ModePhone     Mode = "phone"
+	ModeVideo     Mode = "video"
+	ModeCommunity Mode = "community" // at home or in the community
+)
+
+// ServiceLine is the workforce the appointment belongs to (DOMAIN.md).
+type ServiceLine string
+
+const (
+	LineHIP           ServiceLine = "hip"
+	LineHealthCoach   ServiceLine = "health_coach"
+	LineSupportWorker ServiceLine = "support_worker"
+)
+
+// Status is where an appointment is in its lifecycle.
+type Status string
+
+const (
+	StatusHeld         Status = "held"
+	StatusBooked       Status = "booked"
+	StatusArrived      Status = "arrived"
+	StatusInSession    Status = "in_session"
+	StatusCompleted    Status = "completed"
+	StatusDidNotAttend Status = "did_not_attend"
+	StatusCancelled    Status = "cancelled"
+)
+
+// Live reports whether the status still takes the practitioner's time (the
+// statuses the exclusion constraint of migration 00013 covers).
+func (s Status) Live() bool {
+	return s == StatusHeld || s == StatusBooked || s == StatusArrived || s == StatusInSession
+}
+
+// next is the lifecycle. Cancelling is allowed from every live status, with a
+// reason (Cancel); a hold becomes a booking only through Confirm.
+var next = map[Status][]Status{
+	StatusBooked:    {StatusArrived, StatusDidNotAttend},
+	StatusArrived:   {StatusInSession},
+	StatusInSession: {StatusCompleted},
+}
+
+// CanMove reports whether an appointment may go from one status to another
+// through SetStatus.
+func CanMove(from, to Status) bool { return slices.Contains(next[from], to) }
+
+// Session lengths: HIP sessions are brief, 15–30 minutes, typically 20–30
+// (DOMAIN.md); anything else is a custom length within these bounds.
+const (
+	MinMinutes = 5
+	MaxMinutes = 240
+)
+
+// StandardMinutes are the lengths offered first.
+var StandardMinutes = []int{15, 20, 30}
+
+// NewAppointment is what a booking asks for.
+type NewAppointment struct {
+	PractitionerID uuid.UUID
+	PatientID      uuid.UUID // required unless Kind is KindGroup, where it must be zero
+	Kind           Kind
+	Mode           Mode
+	ServiceLine    ServiceLine
+	StartsAt       time.Time
+	Minutes        int
+	Capacity       int       // groups only: how many people may attend
+	IntroducedBy   uuid.UUID // the GP or nurse of a warm handover, if any
+	IntroducedAt   time.Time // when they introduced the person; now when zero
+}
+
+// Appointment is one appointment as stored.
+type Appointment struct {
+	ID              uuid.UUID
+	PractitionerID  uuid.UUID
+	PatientID       uuid.UUID // zero for a group
+	Kind            Kind
+	Mode            Mode
+	ServiceLine     ServiceLine
+	StartsAt        time.Time
+	EndsAt          time.Time
+	Status          Status
+	HoldExpiresAt   time.Time // zero unless held
+	Capacity        int       // groups only
+	IntroducedBy    uuid.UUID
+	IntroducedAt    time.Time
+	RescheduledFrom uuid.UUID
+	CancelledBy     uuid.UUID // zero when the system cancelled (an expired hold)
+	CancelledAt     time.Time
+	CancelReason    string
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Minutes is the appointment's length.
+func (a Appointment) Minutes() int { return int(a.EndsAt.Sub(a.StartsAt) / time.Minute) }
+
+// Warning is something the person booking should know but that does not stop
+// the booking.
+type Warning struct {
+	Code    string // "patient_double_booked"
+	Message string // safe to show
+	// Other is the appointment it concerns.
+	Other uuid.UUID
+}
+
+// WarnPatientDoubleBooked: the person already has a live appointment that
+// overlaps (perhaps with another practitioner or service line).
+const WarnPatientDoubleBooked = "patient_double_booked"
+
+// Reasons the system writes itself.
+const (
+	ReasonRescheduled = "rescheduled"
+	ReasonHoldExpired = "hold expired"
+)
+
+// Validate checks the request's own fields and reports each bad one.
+func (n NewAppointment) Validate() error {
+	var f fault.Fields
+	switch n.Kind {
+	case KindBooked, KindSameDay:
+		if n.PatientID == uuid.Nil {
+			f.Add("patient_id", "choose the person to be seen")
+		}
+		if n.Capacity != 0 {
+			f.Add("capacity", "only a group has a capacity")
+		}
+	case KindGroup:
+		if n.PatientID != uuid.Nil {
+			f.Add("patient_id", "add the people of a group as attendees")
+		}
+		if n.Capacity < 1 || n.Capacity > 100 {
+			f.Add("capacity", "choose from 1 to 100 people")
+		}
+	default:
+		f.Add("kind", "choose booked, same day or group")
+	}
+	switch n.Mode {
+	case ModeInPerson, ModePhone, ModeVideo, ModeCommunity:
+	default:
+		f.Add("mode", "choose in person, phone, video or community")
+	}
+	if roleFor(n.ServiceLine) == "" {
+		f.Add("service_line", "choose HIP, Health Coach or Support Worker")
+	}
+	if n.PractitionerID == uuid.Nil {
+		f.Add("practitioner_id", "choose a practitioner")
+	}
+	checkTime(&f, n.StartsAt, n.Minutes)
+	if n.IntroducedBy == uuid.Nil && !n.IntroducedAt.IsZero() {
+		f.Add("introduced_by", "say who introduced the person")
+	}
+	return f.Err()
+}
+
+func checkTime(f *fault.Fields, start time.Time, minutes int) {
+	switch {
+	case start.IsZero():
+		f.Add("starts_at", "choose a start time")
+	case !start.Truncate(time.Minute).Equal(start):
+		f.Add("starts_at", "start on a whole minute")
+	}
+	if minutes < MinMinutes || minutes > MaxMinutes {
+		f.Add("minutes", fmt.Sprintf("choose 15, 20 or 30 minutes, or from %d to %d", MinMinutes, MaxMinutes))
+	}
+}
+
+// roleFor is the membership role that may practise in a service line.
+func roleFor(l ServiceLine) string {
+	switch l {
+	case LineHIP, LineHealthCoach, LineSupportWorker:
+		return string(l)
+	}
+	return ""
+}
+
+// Book books an appointment in the tenant of ctx. A practitioner already
+// booked (or held) at an overlapping time is a conflict, "already booked at
+// that time"; a person already booked at an overlapping time gets a warning.
+// A foreign patient or practitioner id is not found.
+func Book(ctx context.Context, d *db.DB, actor uuid.UUID, n NewAppointment) (Appointment, []Warning, error) {
+	a, w, err := create(ctx, d, actor, n, StatusBooked, 0)
+	if err != nil {
+		return Appointment{}, nil, fmt.Errorf("booking.Book: %w", err)
+	}
+	return a, w, nil
+}
+
+// create is Book and Hold: validate, check the people, release expired holds
+// in the way, insert, audit.
+func create(ctx context.Context, d *db.DB, actor uuid.UUID, n NewAppointment, status Status, ttl time.Duration) (Appointment, []Warning, error) {
+	if err := n.Validate(); err != nil {
+		return Appointment{}, nil, err
+	}
+	var a Appointment
+	var warnings []Warning
+	err := d.InTenant(ctx, func(tx *db.Tx) error {
+		if err := checkPeople(tx, n); err != nil {
+			return err
+		}
+		ends := n.StartsAt.Add(time.Duration(n.Minutes) * time.Minute)
+		if err := releaseExpiredHolds(tx, n.PractitionerID, n.StartsAt, ends); err != nil {
+			return err
+		}
+		var err error
+		if n.PatientID != uuid.Nil {
+			if warnings, err = patientOverlaps(tx, n.PatientID, n.StartsAt, ends, uuid.Nil); err != nil {
+				return err
+			}
+		}
+		if a, err = insert(tx, actor, n, ends, status, ttl, uuid.Nil); err != nil {
+			return err
+		}
+		return audit.Record(tx, audit.Event{Action: audit.ActionRecordCreate, ActorUserID: actor, PatientID: a.PatientID,
+			Object: "appointment", ObjectID: a.ID.String(), Detail: map[string]string{"status": string(a.Status), "kind": string(a.Kind)}})
+	})
+	if err != nil {
+		return Appointment{}, nil, err
+	}
+	return a, warnings, nil
+}
+
+// checkPeople confirms, inside the tenant wall, that the patient exists here,
+// the practitioner is an active member with the service line's role, and the
+// introducer (if any) is an active GP or nurse here.
+func checkPeople(tx *db.Tx, n NewAppointment) error {
+	if n.PatientID != uuid.Nil {
+		if err := patientExists(tx, n.PatientID); err != nil {
+			return err
+		}
+	}
+	member, has, err := memberHas(tx, n.PractitionerID, roleFor(n.ServiceLine))
+	if err != nil {
+		return err
+	}
+	if !member {
+		return fault.New(fault.KindNotFound, "practitioner not found", nil)
+	}
+	if !has {
+		return fault.InvalidField("practitioner_id", "this practitioner does not work in that service line here")
+	}
+	if n.IntroducedBy != uuid.Nil {
+		_, has, err := memberHas(tx, n.IntroducedBy, "gp", "nurse")
+		if err != nil {
+			return err
+		}
+		if !has {
+			return fault.InvalidField("introduced_by", "an introduction is made by a GP or nurse of this practice")
+		}
+	}
+	return nil
+}
+
+func patientExists(tx *db.Tx, id uuid.UUID) error {
+	var n int64
+	if err := tx.Raw(`SELECT count(*) FROM patients WHERE id = ?`, id).Scan(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.New(fault.KindNotFound, "patient not found", nil)
+	}
+	return nil
+}
+
+type membership struct{ Has bool }
+
+// memberHas reports whether the user is an active member of the tenant, and
+// whether they hold any of the roles.
+func memberHas(tx *db.Tx, userID uuid.UUID, roles ...string) (member, has bool, err error) {
+	var rows []membership
+	if err := tx.Raw(`SELECT roles && ?::text[] AS has FROM memberships WHERE user_id = ? AND status = 'active'`,
+		pq.StringArray(roles), userID).Scan(&rows).Error; err != nil {
+		return false, false, err
+	}
+	if len(rows) == 0 {
+		return false, false, nil
+	}
+	return true, rows[0].Has, nil
+}
+
+// patientOverlaps lists the person's live appointments (their own, or a group
+// they attend) overlapping [start, end), other than except.
+func patientOverlaps(tx *db.Tx, patientID uuid.UUID, start, end time.Time, except uuid.UUID) ([]Warning, error) {
+	var ids []struct{ ID uuid.UUID }
+	err := tx.Raw(`SELECT a.id FROM appointments a
+		WHERE a.status IN ('held', 'booked', 'arrived', 'in_session') AND a.id <> ?
+		  AND tstzrange(a.starts_at, a.ends_at) && tstzrange(?, ?)
+		  AND (a.patient_id = ? OR EXISTS (SELECT 1 FROM appointment_attendees aa
+		       WHERE aa.tenant_id = a.tenant_id AND aa.appointment_id = a.id AND aa.patient_id = ?))
+		ORDER BY a.starts_at`, except, start, end, patientID, patientID).Scan(&ids).Error
+	if err != nil {
+		return nil, err
+	}
+	var w []Warning
+	for _, id := range ids {
+		w = append(w, Warning{Code: WarnPatientDoubleBooked, Other: id.ID,
+			Message: "this person already has an appointment at that time"})
+	}
+	return w, nil
+}
+
+func insert(tx *db.Tx, actor uuid.UUID, n NewAppointment, ends time.Time, status Status, ttl time.Duration, from uuid.UUID) (Appointment, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Appointment{}, err
+	}
+	// A hold's expiry is on the database's clock, as is the check of it.
+	var hold any
+	if status == StatusHeld {
+		hold = ttl.Seconds()
+	}
+	var introducedAt any
+	if n.IntroducedBy != uuid.Nil {
+		introducedAt = time.Now().UTC()
+		if !n.IntroducedAt.IsZero() {
+			introducedAt = n.IntroducedAt.UTC()
+		}
+	}
+	var capacity any
+	if n.Kind == KindGroup {
+		capacity = n.Capacity
+	}
+	var r row
+	err = tx.Raw(`INSERT INTO appointments (tenant_id, id, practitioner_id, patient_id, kind, mode, service_line,
+			starts_at, ends_at, status, hold_expires_at, capacity, introduced_by, introduced_at, rescheduled_from, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?, ?, ?, ?)
+		RETURNING `+columns,
+		tx.Tenant.ID, id, n.PractitionerID, nullID(n.PatientID), n.Kind, n.Mode, n.ServiceLine,
+		n.StartsAt.UTC(), ends.UTC(), status, hold, capacity, nullID(n.IntroducedBy), introducedAt, nullID(from), actor).
+		Scan(&r).Error
+	if isDoubleBooking(err) {
+		return Appointment{}, fault.New(fault.KindConflict, "already booked at that time", err)
+	}
+	if err != nil {
+		return Appointment{}, err
+	}
+	return r.appointment(), nil
+}
+
+func isDoubleBooking(err error) bool { return pgCode(err) == "23P01" } // exclusion_violation
+
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+func nullID(id uuid.UUID) any {
+	if id == uuid.Nil {
+		return nil
+	}
+	return id
+}
+
+// Get reads one appointment of the tenant in ctx.
+func Get(ctx context.Context, d *db.DB, id uuid.UUID) (Appointment, error) {
+	var r row
+	err := d.ReadInTenant(ctx, func(tx *db.Tx) error {
+		return tx.Raw(`SELECT `+columns+` FROM appointments WHERE id = ?`, id).Take(&r).Error
+	})
+	if err != nil {
+		return Appointment{}, fmt.Errorf("booking.Get: %w", err)
+	}
+	return r.appointment(), nil
+}
+
+// SetStatus moves a live appointment along its lifecycle (arrived, in
+// session, completed, did not attend). Other moves are a conflict; cancelling
+// is Cancel, confirming a hold is Confirm.
+func SetStatus(ctx context.Context, d *db.DB, actor, id uuid.UUID, to Status) (Appointment, error) {
+	a, err := update(ctx, d, actor, id, func(tx *db.Tx, a Appointment) (string, []any, error) {
+		if !CanMove(a.Status, to) {
+			return "", nil, fault.New(fault.KindConflict,
+				fmt.Sprintf("an appointment that is %s cannot become %s", label(a.Status), label(to)), nil)
+		}
+		return `status = ?`, []any{to}, nil
+	})
+	if err != nil {
+		return Appointment{}, fmt.Errorf("booking.SetStatus: %w", err)
+	}
+	return a, nil
+}
+
+// Cancel cancels a live appointment, recording who and why.
+func Cancel(ctx context.Context, d *db.DB, actor, id uuid.UUID, reason string) (Appointment, error) {
+	reason, err := checkReason(reason)
+	if err != nil {
+		return Appointment{}, fmt.Errorf("booking.Cancel: %w", err)
+	}
+	a, err := update(ctx, d, actor, id, func(tx *db.Tx, a Appointment) (string, []any, error) {
+		if !a.Status.Live() {
+			return "", nil, fault.New(fault.KindConflict, "only a live appointment can be cancelled", nil)
+		}
+		return `status = 'cancelled', cancelled_by = ?, cancelled_at = now(), cancel_reason = ?`, []any{actor, reason}, nil
+	})
+	if err != nil {
+		return Appointment{}, fmt.Errorf("booking.Cancel: %w", err)
+	}
+	return a, nil
+}
+
+func checkReason(s string) (string, error) {
+	s = norm.NFC.String(strings.TrimSpace(s))
+	switch {
+	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
+		return "", fault.InvalidField("reason", "must be valid text")
+	case s == "" || utf8.RuneCountInString(s) > 500:
+		return "", fault.InvalidField("reason", "say why, in up to 500 characters")
+	}
+	return s, nil
+}
+
+// update locks one appointment, asks change for the SET clause, applies it and
+// records the change in the audit trail.
+func update(ctx context.Context, d *db.DB, actor, id uuid.UUID,
+	change func(*db.Tx, Appointment) (string, []any, error)) (Appointment, error) {
+	var out Appointment
+	err := d.InTenant(ctx, func(tx *db.Tx) error {
+		a, err := lock(tx, id)
+		if err != nil {
+			return err
+		}
+		set, args, err := change(tx, a)
+		if err != nil {
+			return err
+		}
+		var r row
+		if err := tx.Raw(`UPDATE appointments SET `+set+`, updated_at = now() WHERE id = ? RETURNING `+columns,
+			append(args, id)...).Scan(&r).Error; err != nil {
+			return err
+		}
+		out = r.appointment()
+		return audit.Record(tx, audit.Event{Action: audit.ActionRecordUpdate, ActorUserID: actor, PatientID: out.PatientID,
+			Object: "appointment", ObjectID: id.String(), Detail: map[string]string{"status": string(out.Status)}})
+	})
+	return out, err
+}
+
+func lock(tx *db.Tx, id uuid.UUID) (Appointment, error) {
+	var r row
+	if err := tx.Raw(`SELECT `+columns+` FROM appointments WHERE id = ? FOR UPDATE`, id).Take(&r).Error; err != nil {
+		return Appointment{}, err
+	}
+	return r.appointment(), nil
+}
+
+func label(s Status) string { return strings.ReplaceAll(string(s), "_", " ") }
+
+// Reschedule moves a booked appointment: the old one is cancelled with the
+// reason "rescheduled" and a new one, pointing back to it, takes the new time
+// (with the group's attendees, if any). The new time may overlap the old.
+func Reschedule(ctx context.Context, d *db.DB, actor, id uuid.UUID, startsAt time.Time, minutes int) (Appointment, []Warning, error) {
+	var f fault.Fields
+	checkTime(&f, startsAt, minutes)
+	if err := f.Err(); err != nil {
+		return Appointment{}, nil, fmt.Errorf("booking.Reschedule: %w", err)
+	}
+	var out Appointment
+	var warnings []Warning
+	err := d.InTenant(ctx, func(tx *db.Tx) error {
+		old, err := lock(tx, id)
+		if err != nil {
+			return err
+		}
+		if old.Status != StatusBooked {
+			return fault.New(fault.KindConflict, "only a booked appointment can be rescheduled", nil)
+		}
+		if err := tx.Exec(`UPDATE appointments SET status = 'cancelled', cancelled_by = ?, cancelled_at = now(),
+			cancel_reason = ?, updated_at = now() WHERE id = ?`, actor, ReasonRescheduled, id).Error; err != nil {
+			return err
+		}
+		ends := startsAt.Add(time.Duration(minutes) * time.Minute)
+		if err := releaseExpiredHolds(tx, old.PractitionerID, startsAt, ends); err != nil {
+			return err
+		}
+		if old.PatientID != uuid.Nil {
+			if warnings, err = patientOverlaps(tx, old.PatientID, startsAt, ends, uuid.Nil); err != nil {
+				return err
+			}
+		}
+		n := NewAppointment{PractitionerID: old.PractitionerID, PatientID: old.PatientID, Kind: old.Kind, Mode: old.Mode,
+			ServiceLine: old.ServiceLine, StartsAt: startsAt, Minutes: minutes, Capacity: old.Capacity,
+			IntroducedBy: old.IntroducedBy, IntroducedAt: old.IntroducedAt}
+		if out, err = insert(tx, actor, n, ends, StatusBooked, 0, id); err != nil {
+			return err
+		}
+		if old.Kind == KindGroup {
+			if err := tx.Exec(`INSERT INTO appointment_attendees (tenant_id, appointment_id, patient_id, added_by)
+				SELECT tenant_id, ?, patient_id, ? FROM appointment_attendees WHERE appointment_id = ?`,
+				out.ID, actor, id).Error; err != nil {
+				return err
+			}
+		}
+		return audit.Record(tx, audit.Event{Action: audit.ActionRecordUpdate, ActorUserID: actor, PatientID: old.PatientID,
+			Object: "appointment", ObjectID: id.String(),
+			Detail: map[string]string{"status": string(StatusCancelled), "rescheduled_to": out.ID.String()}})
+	})
+	if err != nil {
+		return Appointment{}, nil, fmt.Errorf("booking.Reschedule: %w", err)
+	}
+	return out, warnings, nil
+}
+
+// AddAttendee adds a person to a live group appointment with room left. A
+// person already booked elsewhere at that time gets a warning.
+func AddAttendee(ctx context.Context, d *db.DB, actor, id, patientID uuid.UUID) ([]Warning, error) {
+	var warnings []Warning
+	err := d.InTenant(ctx, func(tx *db.Tx) error {
+		a, err := lock(tx, id) // serialises additions: the capacity check cannot race
+		if err != nil {
+			return err
+		}
+		if a.Kind != KindGroup {
+			return fault.New(fault.KindConflict, "only a group has attendees", nil)
+		}
+		if !a.Status.Live() {
+			return fault.New(fault.KindConflict, "this group is no longer open", nil)
+		}
+		if err := patientExists(tx, patientID); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Raw(`SELECT count(*) FROM appointment_attendees WHERE appointment_id = ?`, id).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n >= int64(a.Capacity) {
+			return fault.New(fault.KindConflict, "the group is full", nil)
+		}
+		if warnings, err = patientOverlaps(tx, patientID, a.StartsAt, a.EndsAt, id); err != nil {
+			return err
+		}
+		err = tx.Exec(`INSERT INTO appointment_attendees (tenant_id, appointment_id, patient_id, added_by) VALUES (?, ?, ?, ?)`,
+			tx.Tenant.ID, id, patientID, actor).Error
+		if pgCode(err) == "23505" {
+			return fault.New(fault.KindConflict, "this person is already in the group", err)
+		}
+		if err != nil {
+			return err
+		}
+		return audit.Record(tx, audit.Event{Action: audit.ActionRecordUpdate, ActorUserID: actor, PatientID: patientID,
+			Object: "appointment", ObjectID: id.String(), Detail: map[string]string{"attendee": "added"}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("booking.AddAttendee: %w", err)
+	}
+	return warnings, nil
+}
+
+// FirstVisit reports whether an appointment at the given time would be the
+// person's first in the service line: no completed appointment of theirs
+// (their own or a group they attended) in that line started before it.
+// Otherwise it is a follow-up. Cancelled and missed appointments do not count.
+func FirstVisit(ctx context.Context, d *db.DB, patientID uuid.UUID, line ServiceLine, at time.Time) (bool, error) {
+	if roleFor(line) == "" {
+		return false, fmt.Errorf("booking.FirstVisit: %w", fault.InvalidField("service_line", "choose HIP, Health Coach or Support Worker"))
+	}
+	var first bool
+	err := d.ReadInTenant(ctx, func(tx *db.Tx) error {
+		return tx.Raw(`SELECT NOT EXISTS (SELECT 1 FROM appointments a
+			WHERE a.status = 'completed' AND a.service_line = ? AND a.starts_at < ?
+			  AND (a.patient_id = ? OR EXISTS (SELECT 1 FROM appointment_attendees aa
+			       WHERE aa.tenant_id = a.tenant_id AND aa.appointment_id = a.id AND aa.patient_id = ?)))`,
+			line, at.UTC(), patientID, patientID).Scan(&first).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("booking.FirstVisit: %w", err)
+	}
+	return first, nil
+}
+
+const columns = `id, practitioner_id, patient_id, kind, mode, service_line, starts_at, ends_at, status, hold_expires_at,
+	capacity, introduced_by, introduced_at, rescheduled_from, cancelled_by, cancelled_at, cancel_reason,
+	created_by, created_at, updated_at`
+
+type row struct {
+	ID              uuid.UUID
+	PractitionerID  uuid.UUID
+	PatientID       uuid.NullUUID
+	Kind            string
+	Mode            string
+	ServiceLine     string
+	StartsAt        time.Time
+	EndsAt          time.Time
+	Status          string
+	HoldExpiresAt   *time.Time
+	Capacity        *int
+	IntroducedBy    uuid.NullUUID
+	IntroducedAt    *time.Time
+	RescheduledFrom uuid.NullUUID
+	CancelledBy     uuid.NullUUID
+	CancelledAt     *time.Time
+	CancelReason    *string
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (r row) appointment() Appointment {
+	t := func(p *time.Time) time.Time {
+		if p == nil {
+			return time.Time{}
+		}
+		return p.UTC()
+	}
+	a := Appointment{ID: r.ID, PractitionerID: r.PractitionerID, PatientID: r.PatientID.UUID, Kind: Kind(r.Kind),
+		Mode: Mode(r.Mode), ServiceLine: ServiceLine(r.ServiceLine), StartsAt: r.StartsAt.UTC(), EndsAt: r.EndsAt.UTC(),
+		Status: Status(r.Status), HoldExpiresAt: t(r.HoldExpiresAt), IntroducedBy: r.IntroducedBy.UUID,
+		IntroducedAt: t(r.IntroducedAt), RescheduledFrom: r.RescheduledFrom.UUID, CancelledBy: r.CancelledBy.UUID,
+		CancelledAt: t(r.CancelledAt), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.Capacity != nil {
+		a.Capacity = *r.Capacity
+	}
+	if r.CancelReason != nil {
+		a.CancelReason = *r.CancelReason
+	}
+	return a
+}

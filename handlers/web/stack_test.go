@@ -52,7 +52,7 @@ type stackOptions struct {
 
 // newStack builds the site for base (e.g. http://127.0.0.1:41234); the frame
 // sets the production security headers.
-func newStack(t *testing.T, base string, opts ...stackOptions) *stack {
+func newStack(t testing.TB, base string, opts ...stackOptions) *stack {
 	t.Helper()
 	env := dbtest.New(t)
 	ctx := context.Background()
@@ -124,7 +124,7 @@ func newStack(t *testing.T, base string, opts ...stackOptions) *stack {
 const testBase = "http://tuhono.test"
 
 // tenant makes a fresh, active practice with a name of its own.
-func (s *stack) tenant(t *testing.T, name ...string) tenants.Tenant {
+func (s *stack) tenant(t testing.TB, name ...string) tenants.Tenant {
 	t.Helper()
 	ctx := context.Background()
 	r := s.env.Region(t)
@@ -147,7 +147,7 @@ func (s *stack) tenant(t *testing.T, name ...string) tenants.Tenant {
 const testPassword = "kōwhai tree by the harbour"
 
 // person makes someone with a password and, when tn is set, roles there.
-func (s *stack) person(t *testing.T, name string, tn *tenants.Tenant, roles ...string) account.User {
+func (s *stack) person(t testing.TB, name string, tn *tenants.Tenant, roles ...string) account.User {
 	t.Helper()
 	ctx := context.Background()
 	u, err := s.accounts.CreateUser(ctx, "p-"+uuid.NewString()[:8]+"@example.co.nz", name, testPassword, false)
@@ -165,13 +165,13 @@ func (s *stack) person(t *testing.T, name string, tn *tenants.Tenant, roles ...s
 // agent is one browser: it keeps cookies (by name, as the server set them)
 // and sends forms with the CSRF token and an Origin, as a browser would.
 type agent struct {
-	t       *testing.T
+	t       testing.TB
 	s       *stack
 	cookies map[string]string
 	origin  string
 }
 
-func (s *stack) agent(t *testing.T) *agent {
+func (s *stack) agent(t testing.TB) *agent {
 	return &agent{t: t, s: s, cookies: map[string]string{}, origin: s.base}
 }
 
@@ -265,7 +265,7 @@ func (a *agent) signIn(u account.User) answer {
 	return r
 }
 
-func want(t *testing.T, r answer, status int, contains ...string) {
+func want(t testing.TB, r answer, status int, contains ...string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d (location %q)\n%s", r.status, status, r.location, r.body)
@@ -277,7 +277,7 @@ func want(t *testing.T, r answer, status int, contains ...string) {
 	}
 }
 
-func wantRedirect(t *testing.T, r answer, to string) {
+func wantRedirect(t testing.TB, r answer, to string) {
 	t.Helper()
 	if r.status != http.StatusSeeOther || r.location != to {
 		t.Fatalf("got %d to %q, want 303 to %q\n%s", r.status, r.location, to, r.body)
@@ -287,7 +287,7 @@ func wantRedirect(t *testing.T, r answer, to string) {
 var secretPattern = regexp.MustCompile(`<code id="mfa-secret">([A-Z2-7 ]+)</code>`)
 
 // mfaSecret reads the TOTP secret from the enrolment page.
-func mfaSecret(t *testing.T, body string) string {
+func mfaSecret(t testing.TB, body string) string {
 	t.Helper()
 	m := secretPattern.FindStringSubmatch(body)
 	if m == nil {

@@ -208,13 +208,13 @@ func (h *handler) savePHOPractice(c *fiber.Ctx) error {
 }
 
 func (h *handler) phoTransition(c *fiber.Ctx, done string,
-	do func(c *fiber.Ctx, actor, id uuid.UUID) (onboarding.Details, error)) error {
+	step lifecycleStep) error {
 	return phoGuarded(c, func(pho tenants.Tenant) error {
 		d, err := h.phoPracticeOf(c, pho)
 		if err != nil {
 			return err
 		}
-		if _, err := do(c, actorID(c), d.ID); err != nil {
+		if _, err := step(httpx.Context(c), h.DB, actorID(c), d.ID); err != nil {
 			if fe := fault.As(err); fe.Kind == fault.KindConflict {
 				return h.renderPHOPractice(c, fiber.StatusConflict, pho, d, nil, sentence(fe.Message))
 			}
@@ -225,19 +225,13 @@ func (h *handler) phoTransition(c *fiber.Ctx, done string,
 }
 
 func (h *handler) suspendPHOPractice(c *fiber.Ctx) error {
-	return h.phoTransition(c, "suspended", func(c *fiber.Ctx, a, id uuid.UUID) (onboarding.Details, error) {
-		return onboarding.Suspend(httpx.Context(c), h.DB, a, id)
-	})
+	return h.phoTransition(c, "suspended", onboarding.Suspend)
 }
 
 func (h *handler) restorePHOPractice(c *fiber.Ctx) error {
-	return h.phoTransition(c, "restored", func(c *fiber.Ctx, a, id uuid.UUID) (onboarding.Details, error) {
-		return onboarding.Restore(httpx.Context(c), h.DB, a, id)
-	})
+	return h.phoTransition(c, "restored", onboarding.Restore)
 }
 
 func (h *handler) archivePHOPractice(c *fiber.Ctx) error {
-	return h.phoTransition(c, "archived", func(c *fiber.Ctx, a, id uuid.UUID) (onboarding.Details, error) {
-		return onboarding.Archive(httpx.Context(c), h.DB, a, id)
-	})
+	return h.phoTransition(c, "archived", onboarding.Archive)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/handlers/httpx"
+	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/tenants"
@@ -425,13 +427,17 @@ func (h *handler) saveRegionTenant(c *fiber.Ctx) error {
 	return redirect(c, c.Path()+"?done=saved")
 }
 
+// lifecycleStep is one of onboarding's status changes (Suspend, Restore,
+// Archive): the region and PHO pages share them.
+type lifecycleStep func(ctx context.Context, d *db.DB, actor, id uuid.UUID) (onboarding.Details, error)
+
 func (h *handler) tenantTransition(c *fiber.Ctx, done string,
-	do func(ctx *fiber.Ctx, actor, id uuid.UUID) (onboarding.Details, error)) error {
+	step lifecycleStep) error {
 	d, err := h.regionTenantOf(c)
 	if err != nil {
 		return err
 	}
-	if _, err := do(c, actorID(c), d.ID); err != nil {
+	if _, err := step(httpx.Context(c), h.DB, actorID(c), d.ID); err != nil {
 		if fe := fault.As(err); fe.Kind == fault.KindConflict {
 			return h.renderRegionTenant(c, fiber.StatusConflict, d, nil, sentence(fe.Message))
 		}
@@ -442,19 +448,13 @@ func (h *handler) tenantTransition(c *fiber.Ctx, done string,
 }
 
 func (h *handler) suspendRegionTenant(c *fiber.Ctx) error {
-	return h.tenantTransition(c, "suspended", func(c *fiber.Ctx, a, id uuid.UUID) (onboarding.Details, error) {
-		return onboarding.Suspend(httpx.Context(c), h.DB, a, id)
-	})
+	return h.tenantTransition(c, "suspended", onboarding.Suspend)
 }
 
 func (h *handler) restoreRegionTenant(c *fiber.Ctx) error {
-	return h.tenantTransition(c, "restored", func(c *fiber.Ctx, a, id uuid.UUID) (onboarding.Details, error) {
-		return onboarding.Restore(httpx.Context(c), h.DB, a, id)
-	})
+	return h.tenantTransition(c, "restored", onboarding.Restore)
 }
 
 func (h *handler) archiveRegionTenant(c *fiber.Ctx) error {
-	return h.tenantTransition(c, "archived", func(c *fiber.Ctx, a, id uuid.UUID) (onboarding.Details, error) {
-		return onboarding.Archive(httpx.Context(c), h.DB, a, id)
-	})
+	return h.tenantTransition(c, "archived", onboarding.Archive)
 }

@@ -56,7 +56,7 @@ func (h *handler) renderOverview(c *fiber.Ctx, status int, message string) error
 		Region:    r.Name,
 		RegionURL: "/regions/" + r.Slug,
 		CSRF:      httpx.CSRFToken(c),
-		CanGoLive: h.regionAllows(c, r, tenantWrite),
+		CanGoLive: h.regionAllows(c, r, tenantUpdate),
 		Total:     len(list),
 	}
 	for _, pr := range list {

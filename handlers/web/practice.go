@@ -22,7 +22,6 @@ import (
 var (
 	staffUpdate = httpx.Perm{Object: "staff", Action: "update"}
 	auditRead   = httpx.Perm{Object: "audit", Action: "read"}
-	tenantWrite = httpx.Perm{Object: "tenant", Action: "update"}
 )
 
 // practicePages: practice administration inside a tenant (this file) and the
@@ -35,7 +34,7 @@ var practicePages = []page{
 	{"GET", "/t/:tenant/activity", member, auditRead, (*handler).activity, false},
 
 	{"GET", "/regions/:region/overview", regional, tenantRead, (*handler).overview, false},
-	{"POST", "/regions/:region/overview/:practice/go-live", regional, tenantWrite, (*handler).goLive, false},
+	{"POST", "/regions/:region/overview/:practice/go-live", regional, tenantUpdate, (*handler).goLive, false},
 }
 
 // The pages of this file and overview.go, added to the page templates.

@@ -16,7 +16,6 @@ import (
 )
 
 var (
-	regionRead   = httpx.Perm{Object: "region", Action: "read"}
 	regionCreate = httpx.Perm{Object: "region", Action: "create"}
 	regionUpdate = httpx.Perm{Object: "region", Action: "update"}
 	tenantCreate = httpx.Perm{Object: "tenant", Action: "create"}

@@ -51,8 +51,6 @@ func (p *problems) add(line int, column, reason string) {
 	p.list = append(p.list, Problem{Line: line, Column: column, Reason: reason})
 }
 
-func (p *problems) any() bool { return len(p.list) > 0 || p.more > 0 }
-
 // errTooBig is the size limit tripping inside the csv reader.
 var errTooBig = errors.New("bulk: file too large")
 

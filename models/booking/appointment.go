@@ -14,6 +14,7 @@ import (
 	"github.com/tuhono/tuhono/models/audit"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/models/reminder"
 )
 
 // Kind is how the appointment came about.
@@ -118,9 +119,12 @@ type Appointment struct {
 	CancelledBy     uuid.UUID // zero when the system cancelled (an expired hold)
 	CancelledAt     time.Time
 	CancelReason    string
-	CreatedBy       uuid.UUID
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// SeenAt is when the session started (the move to in session): the end
+	// of the introduction-to-seen time, kept apart from StartsAt.
+	SeenAt    time.Time
+	CreatedBy uuid.UUID
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Minutes is the appointment's length.
@@ -226,29 +230,57 @@ func create(ctx context.Context, d *db.DB, actor uuid.UUID, n NewAppointment, st
 	var a Appointment
 	var warnings []Warning
 	err := d.InTenant(ctx, func(tx *db.Tx) error {
-		if err := checkPeople(tx, n); err != nil {
-			return err
-		}
-		ends := n.StartsAt.Add(time.Duration(n.Minutes) * time.Minute)
-		if err := releaseExpiredHolds(tx, n.PractitionerID, n.StartsAt, ends); err != nil {
-			return err
-		}
 		var err error
-		if n.PatientID != uuid.Nil {
-			if warnings, err = patientOverlaps(tx, n.PatientID, n.StartsAt, ends, uuid.Nil); err != nil {
-				return err
-			}
-		}
-		if a, err = insert(tx, actor, n, ends, status, ttl, uuid.Nil); err != nil {
-			return err
-		}
-		return audit.Record(tx, audit.Event{Action: audit.ActionRecordCreate, ActorUserID: actor, PatientID: a.PatientID,
-			Object: "appointment", ObjectID: a.ID.String(), Detail: map[string]string{"status": string(a.Status), "kind": string(a.Kind)}})
+		a, warnings, err = createIn(tx, actor, n, status, ttl)
+		return err
 	})
 	if err != nil {
 		return Appointment{}, nil, err
 	}
 	return a, warnings, nil
+}
+
+// BookIn is Book inside a transaction the caller already holds, for work that
+// must book and change something else atomically (taking a person from the
+// same-day queue: the entry is marked taken in the same transaction).
+func BookIn(tx *db.Tx, actor uuid.UUID, n NewAppointment) (Appointment, []Warning, error) {
+	if err := n.Validate(); err != nil {
+		return Appointment{}, nil, fmt.Errorf("booking.BookIn: %w", err)
+	}
+	a, w, err := createIn(tx, actor, n, StatusBooked, 0)
+	if err != nil {
+		return Appointment{}, nil, fmt.Errorf("booking.BookIn: %w", err)
+	}
+	return a, w, nil
+}
+
+func createIn(tx *db.Tx, actor uuid.UUID, n NewAppointment, status Status, ttl time.Duration) (Appointment, []Warning, error) {
+	if err := checkPeople(tx, n); err != nil {
+		return Appointment{}, nil, err
+	}
+	ends := n.StartsAt.Add(time.Duration(n.Minutes) * time.Minute)
+	if err := releaseExpiredHolds(tx, n.PractitionerID, n.StartsAt, ends); err != nil {
+		return Appointment{}, nil, err
+	}
+	var warnings []Warning
+	var err error
+	if n.PatientID != uuid.Nil {
+		if warnings, err = patientOverlaps(tx, n.PatientID, n.StartsAt, ends, uuid.Nil); err != nil {
+			return Appointment{}, nil, err
+		}
+	}
+	a, err := insert(tx, actor, n, ends, status, ttl, uuid.Nil)
+	if err != nil {
+		return Appointment{}, nil, err
+	}
+	if a.Status == StatusBooked {
+		if err := reminder.Booked(tx, reminder.Appointment{ID: a.ID, PatientID: a.PatientID, StartsAt: a.StartsAt}); err != nil {
+			return Appointment{}, nil, err
+		}
+	}
+	err = audit.Record(tx, audit.Event{Action: audit.ActionRecordCreate, ActorUserID: actor, PatientID: a.PatientID,
+		Object: "appointment", ObjectID: a.ID.String(), Detail: map[string]string{"status": string(a.Status), "kind": string(a.Kind)}})
+	return a, warnings, err
 }
 
 // checkPeople confirms, inside the tenant wall, that the patient exists here,
@@ -313,12 +345,24 @@ func memberHas(tx *db.Tx, userID uuid.UUID, roles ...string) (member, has bool, 
 // they attend) overlapping [start, end), other than except.
 func patientOverlaps(tx *db.Tx, patientID uuid.UUID, start, end time.Time, except uuid.UUID) ([]Warning, error) {
 	var ids []struct{ ID uuid.UUID }
-	err := tx.Raw(`SELECT a.id FROM appointments a
-		WHERE a.status IN ('held', 'booked', 'arrived', 'in_session') AND a.id <> ?
-		  AND tstzrange(a.starts_at, a.ends_at) && tstzrange(?, ?)
-		  AND (a.patient_id = ? OR EXISTS (SELECT 1 FROM appointment_attendees aa
-		       WHERE aa.tenant_id = a.tenant_id AND aa.appointment_id = a.id AND aa.patient_id = ?))
-		ORDER BY a.starts_at`, except, start, end, patientID, patientID).Scan(&ids).Error
+	// Two index paths, not one OR: the person's own appointments through
+	// appointments_patient and their group places through the attendee
+	// index. The tenant is named (the policy's OR alone would not lead the
+	// planner to either index), and starts_at is bounded both ways: no
+	// appointment is longer than MaxMinutes.
+	earliest := start.Add(-MaxMinutes * time.Minute)
+	err := tx.Raw(`SELECT id FROM (
+		SELECT a.id, a.starts_at FROM appointments a
+		WHERE a.tenant_id = ? AND a.patient_id = ? AND a.starts_at > ? AND a.starts_at < ? AND a.ends_at > ?
+		  AND a.status IN ('held', 'booked', 'arrived', 'in_session') AND a.id <> ?
+		UNION ALL
+		SELECT a.id, a.starts_at FROM appointment_attendees aa
+		JOIN appointments a ON a.tenant_id = aa.tenant_id AND a.id = aa.appointment_id
+		WHERE aa.tenant_id = ? AND aa.patient_id = ? AND a.starts_at > ? AND a.starts_at < ? AND a.ends_at > ?
+		  AND a.status IN ('held', 'booked', 'arrived', 'in_session') AND a.id <> ?
+		) o ORDER BY starts_at`,
+		tx.Tenant.ID, patientID, earliest, end, start, except,
+		tx.Tenant.ID, patientID, earliest, end, start, except).Scan(&ids).Error
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +431,7 @@ func nullID(id uuid.UUID) any {
 
 const columns = `id, practitioner_id, patient_id, kind, mode, service_line, starts_at, ends_at, status, hold_expires_at,
 	capacity, introduced_by, introduced_at, rescheduled_from, cancelled_by, cancelled_at, cancel_reason,
-	created_by, created_at, updated_at`
+	created_by, created_at, updated_at, seen_at`
 
 type row struct {
 	ID              uuid.UUID
@@ -410,6 +454,7 @@ type row struct {
 	CreatedBy       uuid.UUID
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	SeenAt          *time.Time
 }
 
 func (r row) appointment() Appointment {
@@ -423,7 +468,8 @@ func (r row) appointment() Appointment {
 		Mode: Mode(r.Mode), ServiceLine: ServiceLine(r.ServiceLine), StartsAt: r.StartsAt.UTC(), EndsAt: r.EndsAt.UTC(),
 		Status: Status(r.Status), HoldExpiresAt: t(r.HoldExpiresAt), IntroducedBy: r.IntroducedBy.UUID,
 		IntroducedAt: t(r.IntroducedAt), RescheduledFrom: r.RescheduledFrom.UUID, CancelledBy: r.CancelledBy.UUID,
-		CancelledAt: t(r.CancelledAt), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		CancelledAt: t(r.CancelledAt), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		SeenAt: t(r.SeenAt)}
 	if r.Capacity != nil {
 		a.Capacity = *r.Capacity
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/models/reminder"
 )
 
 // A hold keeps a slot for a few minutes while a GP confirms with the person.
@@ -47,6 +48,9 @@ func Confirm(ctx context.Context, d *db.DB, actor, id uuid.UUID) (Appointment, e
 		}
 		if expired {
 			return "", nil, fault.New(fault.KindConflict, "the hold has expired: book the time again", nil)
+		}
+		if err := reminder.Booked(tx, reminder.Appointment{ID: a.ID, PatientID: a.PatientID, StartsAt: a.StartsAt}); err != nil {
+			return "", nil, err
 		}
 		return `status = 'booked', hold_expires_at = NULL`, nil, nil
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/tuhono/tuhono/models/audit"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/models/reminder"
 )
 
 // Get reads one appointment of the tenant in ctx.
@@ -36,6 +37,10 @@ func SetStatus(ctx context.Context, d *db.DB, actor, id uuid.UUID, to Status) (A
 			return "", nil, fault.New(fault.KindConflict,
 				fmt.Sprintf("an appointment that is %s cannot become %s", label(a.Status), label(to)), nil)
 		}
+		if to == StatusInSession {
+			// Introduction-to-seen time ends here, on the database's clock.
+			return `status = ?, seen_at = now()`, []any{to}, nil
+		}
 		return `status = ?`, []any{to}, nil
 	})
 	if err != nil {
@@ -53,6 +58,11 @@ func Cancel(ctx context.Context, d *db.DB, actor, id uuid.UUID, reason string) (
 	a, err := update(ctx, d, actor, id, func(tx *db.Tx, a Appointment) (string, []any, error) {
 		if !a.Status.Live() {
 			return "", nil, fault.New(fault.KindConflict, "only a live appointment can be cancelled", nil)
+		}
+		// Only a booking was confirmed to the person; a hold never was.
+		if err := reminder.Cancelled(tx, reminder.Appointment{ID: a.ID, PatientID: a.PatientID, StartsAt: a.StartsAt},
+			a.Status == StatusBooked); err != nil {
+			return "", nil, err
 		}
 		return `status = 'cancelled', cancelled_by = ?, cancelled_at = now(), cancel_reason = ?`, []any{actor, reason}, nil
 	})
@@ -145,6 +155,9 @@ func Reschedule(ctx context.Context, d *db.DB, actor, id uuid.UUID, startsAt tim
 			ServiceLine: old.ServiceLine, StartsAt: startsAt, Minutes: minutes, Capacity: old.Capacity,
 			IntroducedBy: old.IntroducedBy, IntroducedAt: old.IntroducedAt}
 		if out, err = insert(tx, actor, n, ends, StatusBooked, 0, id); err != nil {
+			return err
+		}
+		if err := reminder.Rescheduled(tx, id, reminder.Appointment{ID: out.ID, PatientID: out.PatientID, StartsAt: out.StartsAt}); err != nil {
 			return err
 		}
 		if old.Kind == KindGroup {

@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/db"
@@ -102,7 +105,41 @@ func Seed(ctx context.Context, d *db.DB, accounts *account.Service, links Links)
 			}
 		}
 	}
+	if err := seedHistory(ctx, d, accounts, bySlug); err != nil {
+		return Seeded{}, "", fmt.Errorf("demo.Seed: %w", err)
+	}
 	return out, password, nil
+}
+
+// Who covers both demo practices splits the week between them, as HIPs do.
+var demoWeek = map[string]map[string][]time.Weekday{
+	"harbourside":   {"hip@kowhai.example": {time.Monday, time.Tuesday, time.Wednesday}, "support@kowhai.example": {time.Monday, time.Tuesday}},
+	"totara-whanau": {"hip@kowhai.example": {time.Thursday, time.Friday}, "support@kowhai.example": {time.Wednesday, time.Thursday, time.Friday}},
+}
+
+// seedHistory gives each demo practice a year of generated history and its
+// practitioners weekly schedules, so the day board, reports and "who is free
+// now" have something to show. History leaves a practice that already has
+// appointments alone: seeding again changes nothing.
+func seedHistory(ctx context.Context, d *db.DB, accounts *account.Service, bySlug map[string]tenants.Tenant) error {
+	for i, slug := range []string{"harbourside", "totara-whanau"} {
+		t, ok := bySlug[slug]
+		if !ok {
+			continue
+		}
+		week := map[uuid.UUID][]time.Weekday{}
+		for email, days := range demoWeek[slug] {
+			u, err := accounts.UserByEmail(ctx, email)
+			if err != nil {
+				return err
+			}
+			week[u.ID] = days
+		}
+		if _, err := History(tenants.WithTenant(ctx, t), d, HistoryOptions{Seed: uint64(2026 + i)}, week); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func describe(p person, bySlug map[string]tenants.Tenant) string {

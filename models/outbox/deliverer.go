@@ -24,6 +24,11 @@ type Deliverer struct {
 	send Sender
 	log  *slog.Logger
 
+	// SMS sends kind 'sms' messages. Nil: no SMS provider, and each SMS is
+	// given up at its first attempt (recorded in last_error) rather than
+	// retried for two days.
+	SMS SMSSender
+
 	// Batch is how many messages one claim takes (default 20).
 	Batch int
 	// Lease is how long a claim holds a message before another deliverer
@@ -68,6 +73,7 @@ const purpose = "outbox delivery"
 type claimed struct {
 	id       uuid.UUID
 	attempts int
+	kind     string // 'email' or 'sms'; an SMS uses email's To, Text and key
 	email    Email
 }
 
@@ -116,7 +122,7 @@ func (dl *Deliverer) claim(ctx context.Context) ([]claimed, error) {
 				FOR UPDATE SKIP LOCKED)
 			UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
 			FROM due WHERE o.id = due.id
-			RETURNING o.id, o.attempts, o.idempotency_key, o.recipient, coalesce(o.subject, ''), o.body_text,
+			RETURNING o.id, o.attempts, o.kind, o.idempotency_key, o.recipient, coalesce(o.subject, ''), o.body_text,
 				coalesce(o.body_html, ''), coalesce(o.tenant_slug, '')`,
 			dl.maxAttempts(), dl.batch(), dl.lease().Seconds()).Rows()
 		if err != nil {
@@ -126,7 +132,7 @@ func (dl *Deliverer) claim(ctx context.Context) ([]claimed, error) {
 		for rows.Next() {
 			var c claimed
 			e := &c.email
-			if err := rows.Scan(&c.id, &c.attempts, &e.IdempotencyKey, &e.To, &e.Subject, &e.Text, &e.HTML, &e.TenantSlug); err != nil {
+			if err := rows.Scan(&c.id, &c.attempts, &c.kind, &e.IdempotencyKey, &e.To, &e.Subject, &e.Text, &e.HTML, &e.TenantSlug); err != nil {
 				return err
 			}
 			out = append(out, c)
@@ -152,7 +158,7 @@ func (dl *Deliverer) deliver(ctx context.Context, batch []claimed, leaseEnd time
 			return delivered, ctx.Err()
 		}
 		sctx, cancel := context.WithDeadline(ctx, deadline)
-		err := dl.send.Send(sctx, c.email)
+		err := dl.sendOne(sctx, c)
 		cancel()
 		switch {
 		case err == nil:
@@ -174,6 +180,21 @@ func (dl *Deliverer) deliver(ctx context.Context, batch []claimed, leaseEnd time
 		}
 	}
 	return delivered, nil
+}
+
+// errNoSMS gives an SMS up at once: retrying cannot conjure a provider.
+var errNoSMS = fmt.Errorf("%w: no SMS provider is configured", ErrRejected)
+
+// sendOne routes a message to the sender of its kind.
+func (dl *Deliverer) sendOne(ctx context.Context, c claimed) error {
+	if c.kind != kindSMS {
+		return dl.send.Send(ctx, c.email)
+	}
+	if dl.SMS == nil {
+		return errNoSMS
+	}
+	return dl.SMS.SendSMS(ctx, SMS{To: c.email.To, Text: c.email.Text,
+		IdempotencyKey: c.email.IdempotencyKey, TenantSlug: c.email.TenantSlug})
 }
 
 // afterSend is the context for recording an outcome: the send has happened,

@@ -23,6 +23,7 @@ func (Mailbox) Send(context.Context, Email) error { return nil }
 // Message is one outbox row as the development mailbox shows it.
 type Message struct {
 	ID          uuid.UUID
+	Kind        string // "email" or "sms"
 	To          string
 	Subject     string
 	Text        string
@@ -46,7 +47,7 @@ func Recent(ctx context.Context, d *db.DB, limit int) ([]Message, error) {
 	}
 	var out []Message
 	err := d.Platform(ctx, "outbox: recent messages", func(tx *db.Tx) error {
-		rows, err := tx.Raw(`SELECT id, recipient, coalesce(subject, ''), body_text, coalesce(body_html, ''),
+		rows, err := tx.Raw(`SELECT id, kind, recipient, coalesce(subject, ''), body_text, coalesce(body_html, ''),
 				coalesce(tenant_slug, ''), created_at, delivered_at, failed_at, attempts, coalesce(last_error, '')
 			FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?`, limit).Rows()
 		if err != nil {
@@ -56,7 +57,7 @@ func Recent(ctx context.Context, d *db.DB, limit int) ([]Message, error) {
 		for rows.Next() {
 			var m Message
 			var delivered, failed sql.NullTime
-			if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &m.HTML, &m.TenantSlug,
+			if err := rows.Scan(&m.ID, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &m.TenantSlug,
 				&m.CreatedAt, &delivered, &failed, &m.Attempts, &m.LastError); err != nil {
 				return err
 			}

@@ -51,9 +51,14 @@ func New(app *fiber.App, d Deps) huma.API {
 	}
 	a := humafiber.New(app, cfg)
 	a.UseMiddleware(tenantMiddleware(a, d.Frame))
+	a.UseMiddleware(idempotencyMiddleware(a, d)) // after the tenant: keys live in its wall
 	registerTenant(a, d)
 	registerSignIn(a, d)
 	registerRegions(a, d)
+	registerPatients(a, d)
+	registerBooking(a, d)
+	registerHandover(a, d)
+	registerReferrals(a, d)
 	return a
 }
 

@@ -21,6 +21,7 @@ type mailboxPage struct {
 
 type messageView struct {
 	To, Subject, Tenant string
+	Kind                string // "email" or "sms"
 	Created             timeView
 	State               string
 	Body                []segment
@@ -62,7 +63,7 @@ func (h *handler) mailbox(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := mailboxPage{layout: h.page(c, "Development mailbox", "E-mail Tūhono would have sent.", "/dev/mailbox")}
+	p := mailboxPage{layout: h.page(c, "Development mailbox", "E-mail and SMS Tūhono would have sent.", "/dev/mailbox")}
 	for _, m := range msgs {
 		state := "Queued"
 		switch {
@@ -71,7 +72,11 @@ func (h *handler) mailbox(c *fiber.Ctx) error {
 		case m.FailedAt != nil:
 			state = "Failed"
 		}
-		p.Messages = append(p.Messages, messageView{To: m.To, Subject: m.Subject, Tenant: m.TenantSlug,
+		subject := m.Subject
+		if m.Kind == "sms" {
+			subject = "Text message"
+		}
+		p.Messages = append(p.Messages, messageView{To: m.To, Subject: subject, Kind: m.Kind, Tenant: m.TenantSlug,
 			Created: showTime(m.CreatedAt, nzZone), State: state, Body: linkify(m.Text)})
 	}
 	return h.render(c, fiber.StatusOK, pageMailbox, p)

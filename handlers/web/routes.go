@@ -82,7 +82,8 @@ var (
 // below, then each area's own list in the file that holds its handlers. A
 // member, regional or platform route without a Perm does not exist: App
 // refuses to start.
-var table = slices.Concat(identityPages, regionPages, importPages, practicePages, phoPages)
+var table = slices.Concat(identityPages, regionPages, importPages, practicePages, phoPages,
+	patientPages, calendarPages, handoverPages, referralPages)
 
 var identityPages = []page{
 	// Sign-in and out: signin.go, mfa.go, signout.go

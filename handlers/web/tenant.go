@@ -41,6 +41,7 @@ func (h *handler) tenantPage(c *fiber.Ctx, title, path string) layout {
 	full := tenantPath(t.Slug, path)
 	l := h.page(c, title+" — "+t.Name, "", full)
 	nav := []navItem{{Mi: "Kāinga", En: "Home", Href: tenantPath(t.Slug, "/")}}
+	nav = append(nav, clinicalNav(t.Slug, func(p httpx.Perm) bool { return h.can(ctx, p) })...)
 	if h.can(ctx, staffRead) {
 		nav = append(nav, navItem{Mi: "Kaimahi", En: "Staff", Href: tenantPath(t.Slug, "/staff")})
 	}
@@ -82,4 +83,23 @@ func (h *handler) page(c *fiber.Ctx, title, description, path string) layout {
 // platformOperator says whether the person may run the platform's regions.
 func (h *handler) platformOperator(user uuid.UUID) bool {
 	return h.Allowed != nil && h.Allowed(user, "platform", regionCreate.Object, regionCreate.Action)
+}
+
+// clinicalNav is the day's work, for those whose roles do it: people, the
+// diaries, the same-day queue, Support Worker referrals and the waitlist.
+func clinicalNav(slug string, can func(httpx.Perm) bool) []navItem {
+	var nav []navItem
+	add := func(perm httpx.Perm, item navItem) {
+		if can(perm) {
+			item.Href = tenantPath(slug, item.Href)
+			nav = append(nav, item)
+		}
+	}
+	add(httpx.Perm{Object: "patient", Action: "read"}, navItem{Mi: "Tāngata", En: "People", Href: "/patients"})
+	add(httpx.Perm{Object: "appointment", Action: "read"}, navItem{En: "My day", Href: "/day"})
+	add(httpx.Perm{Object: "appointment", Action: "read"}, navItem{En: "Day board", Href: "/board"})
+	add(httpx.Perm{Object: "appointment", Action: "create"}, navItem{En: "Same-day queue", Href: "/queue"})
+	add(httpx.Perm{Object: "referral", Action: "read"}, navItem{En: "Referrals", Href: "/referrals"})
+	add(httpx.Perm{Object: "appointment", Action: "read"}, navItem{En: "Waitlist", Href: "/waitlist"})
+	return nav
 }

@@ -32,6 +32,9 @@ type Load struct {
 	Method string
 	Body   []byte
 	Header map[string]string
+	// Bodies, when set, makes each request's body instead of Body: a load
+	// whose requests must differ (bookings, each for another slot).
+	Bodies func() []byte
 }
 
 // newRequest builds l's request, with its headers, on ctx.
@@ -41,7 +44,9 @@ func (l Load) newRequest(ctx context.Context) (*http.Request, error) {
 		method = http.MethodGet
 	}
 	var body io.Reader
-	if l.Body != nil {
+	if l.Bodies != nil {
+		body = bytes.NewReader(l.Bodies())
+	} else if l.Body != nil {
 		body = bytes.NewReader(l.Body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, l.URL, body)
@@ -196,7 +201,11 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 				// shallow copy with a fresh reader, so no write of the
 				// previous request can still be reading the one it sends.
 				r := req
-				if l.Body != nil {
+				if l.Bodies != nil {
+					r = req.WithContext(ctx)
+					b := l.Bodies()
+					r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+				} else if l.Body != nil {
 					r = req.WithContext(ctx)
 					r.Body, _ = req.GetBody()
 				}

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -198,4 +200,54 @@ func TestProbeWantsTheBody(t *testing.T) {
 	if err := Probe(context.Background(), Load{URL: "http://example.com/"}, ""); err == nil {
 		t.Fatal("a non-loopback probe was made")
 	}
+}
+
+func TestDriveSendsEachRequestItsOwnBody(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.ContentLength != int64(len(b)) {
+			http.Error(w, "length", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		seen[string(b)]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	var n atomic.Int64
+	next := func() []byte { return []byte(fmt.Sprintf(`{"n":%d}`, n.Add(1))) }
+	res, err := Drive(context.Background(), Load{URL: srv.URL, Clients: 3, Duration: 100 * time.Millisecond, Method: "POST", Bodies: next})
+	if err != nil || res.Errors != 0 {
+		t.Fatalf("err %v, errors %v", err, res.ErrorKind)
+	}
+	for b, c := range seen {
+		if c != 1 {
+			t.Fatalf("body %s sent %d times", b, c)
+		}
+	}
+	if len(seen) < res.Requests {
+		t.Fatalf("%d distinct bodies for %d requests", len(seen), res.Requests)
+	}
+}
+
+// TestBookScenario runs book and book-bare briefly through the whole bench:
+// setup, probe (each answers a created booking), drive, report.
+func TestBookScenario(t *testing.T) {
+	args := []string{"-scenario", "book", "-c", "2", "-d", "200ms", "-warmup", "50ms", "-pool", "4"}
+	if dsn := os.Getenv("TEST_DATABASE_URL"); dsn != "" {
+		args = append(args, "-db", dsn)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"book-bare", "book at c2: booking API", "ratio"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Log(out.String())
 }

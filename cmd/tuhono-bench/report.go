@@ -164,6 +164,15 @@ func (r *report) summary(scens []scenario) {
 			" (sealer catch-up counted), without chain %.0f events/s, ratio %.2f (goal ≥ 0.60: %s)\n",
 			r.o.Clients, a.RPS, c.RPS, r.ratio("audit-append"), verdict)
 	}
+	if ran["book"] {
+		a, c := r.aggregate("book", false), r.aggregate("book", true)
+		verdict := "below the goal"
+		if r.ratio("book") >= 0.5 {
+			verdict = "meets the goal"
+		}
+		fmt.Fprintf(r.w, "\nbook at c%d: booking API %.0f req/s (p99 %.1f ms), bare fiber + pgx INSERT %.0f req/s (p99 %.1f ms),"+
+			" ratio %.2f (goal ≥ 0.50: %s)\n", r.o.Clients, a.RPS, a.P99, c.RPS, c.P99, r.ratio("book"), verdict)
+	}
 	if ran["signin"] {
 		a, c := r.aggregate("signin", false), r.aggregate("signin", true)
 		if a.P50 > 0 && c.P50 > 0 {

@@ -57,6 +57,7 @@ type stack struct {
 	log     *slog.Logger
 	db      *db.DB        // the app's pool (tuhono_app)
 	super   *pgxpool.Pool // superuser on the bench database: bare-pgx, and watching the audit backlog
+	book    *bookBench    // the booking scenarios' practitioners, patient and slot counter
 	cleanup []func()
 }
 
@@ -140,6 +141,9 @@ func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.seedBooking(ctx, d, accounts); err != nil {
+		return nil, err
+	}
 	// The sign-in ceiling's hash: the same password, hashed as CreateUser did.
 	hash, err := account.HashPassword(password, account.DefaultArgon2)
 	if err != nil {
@@ -190,6 +194,7 @@ func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	s.bareBook(bare, pool)
 	bln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/tuhono/tuhono/models/migrations"
 	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/models/outbox"
+	"github.com/tuhono/tuhono/models/reminder"
 )
 
 // serveHooks let tests and the load driver add routes and learn the address.
@@ -99,7 +100,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 	} else {
 		return errors.New("set SMTP_ADDR (and SMTP_FROM): invitations and password resets are sent by e-mail")
 	}
-	go outbox.NewDeliverer(a.db, sender, log).Run(bg, src.AppURL)
+	deliverer := outbox.NewDeliverer(a.db, sender, log)
+	if mailbox != nil {
+		deliverer.SMS = outbox.SMSSink{} // no SMS provider yet: development SMS show in the mailbox
+	}
+	go deliverer.Run(bg, src.AppURL)
+	go reminder.NewSweeper(a.db, log).Run(bg, time.Minute)
 
 	app, err := handlers.New(handlers.Options{
 		DB: a.db, Directory: a.directory, Log: log, Version: buildVersion(), BaseURL: cfg.BaseURL,

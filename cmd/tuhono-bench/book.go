@@ -72,6 +72,39 @@ func (s *stack) seedBooking(ctx context.Context, d *db.DB, accounts *account.Ser
 	return nil
 }
 
+// benchHistoryDays of past sessions give the bench practice a year's diary:
+// the booking path's look-ups (the person's overlaps, expired holds) then
+// run against a realistic table with current planner statistics, not an
+// empty one whose first plans would be kept for the whole run.
+const benchHistoryDays = 365
+
+// history writes a year of completed sessions for the bench practitioners,
+// eight a day each on weekdays, the people in turn, then analyses.
+func (b *bookBench) history(ctx context.Context, pool *pgxpool.Pool, tenantID, userID uuid.UUID) error {
+	practitioners := make([]string, len(b.Practitioners))
+	for i, p := range b.Practitioners {
+		practitioners[i] = p.String()
+	}
+	patients := make([]string, len(b.Patients))
+	for i, p := range b.Patients {
+		patients[i] = p.String()
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO appointments (tenant_id, id, practitioner_id, patient_id, kind, mode, service_line,
+			starts_at, ends_at, status, created_by)
+		SELECT $1, gen_random_uuid(), pr::uuid, ($3::uuid[])[1 + (d * 80 + s * 10 + i) % cardinality($3::uuid[])],
+			'booked', 'in_person', 'hip', t, t + interval '30 minutes', 'completed', $4
+		FROM unnest($2::uuid[]) WITH ORDINALITY AS p(pr, i),
+			generate_series(1, $5::int) AS d,
+			generate_series(0, 7) AS s,
+			LATERAL (SELECT date_trunc('day', now()) - make_interval(days => d) + interval '20 hours' + s * interval '45 minutes' AS t) AS x
+		WHERE extract(isodow FROM t) < 6`, tenantID, practitioners, patients, userID, benchHistoryDays)
+	if err != nil {
+		return fmt.Errorf("seed booking history: %w", err)
+	}
+	_, err = pool.Exec(ctx, `ANALYZE appointments; ANALYZE patients; ANALYZE memberships`)
+	return err
+}
+
 // bookJSON is the body of a booking, for the API and the bare handler alike.
 type bookJSON struct {
 	PractitionerID string    `json:"practitioner_id"`

@@ -156,6 +156,9 @@ func setup(ctx context.Context, superURL string, poolSize int, log *slog.Logger)
 	}
 	s.onClose(pool.Close)
 	s.super = pool
+	if err := s.book.history(ctx, pool, s.Tenant.ID, s.UserID); err != nil {
+		return nil, err
+	}
 
 	// The full stack, assembled as cmd/tuhono's serve does (without the
 	// audit sealer and the outbox deliverer: audit-append runs its own

@@ -259,15 +259,17 @@ func createIn(tx *db.Tx, actor uuid.UUID, n NewAppointment, status Status, ttl t
 		return Appointment{}, nil, err
 	}
 	ends := n.StartsAt.Add(time.Duration(n.Minutes) * time.Minute)
-	if err := releaseExpiredHolds(tx, n.PractitionerID, n.StartsAt, ends); err != nil {
-		return Appointment{}, nil, err
-	}
 	var warnings []Warning
 	var err error
 	if n.PatientID != uuid.Nil {
-		if warnings, err = patientOverlaps(tx, n.PatientID, n.StartsAt, ends, uuid.Nil); err != nil {
+		// The practitioner's expired holds are released in the same
+		// statement that looks up the person's overlaps.
+		release := &hold{practitionerID: n.PractitionerID}
+		if warnings, err = overlaps(tx, release, n.PatientID, n.StartsAt, ends, uuid.Nil); err != nil {
 			return Appointment{}, nil, err
 		}
+	} else if err := releaseExpiredHolds(tx, n.PractitionerID, n.StartsAt, ends); err != nil {
+		return Appointment{}, nil, err
 	}
 	a, err := insert(tx, actor, n, ends, status, ttl, uuid.Nil)
 	if err != nil {
@@ -287,29 +289,32 @@ func createIn(tx *db.Tx, actor uuid.UUID, n NewAppointment, status Status, ttl t
 // the practitioner is an active member with the service line's role, and the
 // introducer (if any) is an active GP or nurse here.
 func checkPeople(tx *db.Tx, n NewAppointment) error {
-	if n.PatientID != uuid.Nil {
-		if err := patientExists(tx, n.PatientID); err != nil {
-			return err
-		}
+	// One statement for all three: every booking pays for it.
+	var rows []struct {
+		Patient      bool
+		Practitioner *bool // nil: not an active member here
+		Introducer   *bool
 	}
-	member, has, err := memberHas(tx, n.PractitionerID, roleFor(n.ServiceLine))
+	err := tx.Raw(`SELECT
+			(? OR EXISTS (SELECT 1 FROM patients WHERE tenant_id = ? AND id = ?)) AS patient,
+			(SELECT roles && ?::text[] FROM memberships WHERE tenant_id = ? AND user_id = ? AND status = 'active') AS practitioner,
+			(SELECT roles && '{gp,nurse}'::text[] FROM memberships WHERE tenant_id = ? AND user_id = ? AND status = 'active') AS introducer`,
+		n.PatientID == uuid.Nil, tx.Tenant.ID, n.PatientID,
+		pq.StringArray{roleFor(n.ServiceLine)}, tx.Tenant.ID, n.PractitionerID,
+		tx.Tenant.ID, n.IntroducedBy).Scan(&rows).Error
 	if err != nil {
 		return err
 	}
-	if !member {
+	r := rows[0]
+	switch {
+	case !r.Patient:
+		return fault.New(fault.KindNotFound, "patient not found", nil)
+	case r.Practitioner == nil:
 		return fault.New(fault.KindNotFound, "practitioner not found", nil)
-	}
-	if !has {
+	case !*r.Practitioner:
 		return fault.InvalidField("practitioner_id", "this practitioner does not work in that service line here")
-	}
-	if n.IntroducedBy != uuid.Nil {
-		_, has, err := memberHas(tx, n.IntroducedBy, "gp", "nurse")
-		if err != nil {
-			return err
-		}
-		if !has {
-			return fault.InvalidField("introduced_by", "an introduction is made by a GP or nurse of this practice")
-		}
+	case n.IntroducedBy != uuid.Nil && (r.Introducer == nil || !*r.Introducer):
+		return fault.InvalidField("introduced_by", "an introduction is made by a GP or nurse of this practice")
 	}
 	return nil
 }
@@ -344,25 +349,46 @@ func memberHas(tx *db.Tx, userID uuid.UUID, roles ...string) (member, has bool, 
 // patientOverlaps lists the person's live appointments (their own, or a group
 // they attend) overlapping [start, end), other than except.
 func patientOverlaps(tx *db.Tx, patientID uuid.UUID, start, end time.Time, except uuid.UUID) ([]Warning, error) {
+	return overlaps(tx, nil, patientID, start, end, except)
+}
+
+// hold names the practitioner whose expired holds overlapping the time are
+// released by overlaps, in the same statement.
+type hold struct{ practitionerID uuid.UUID }
+
+// overlaps is patientOverlaps, first releasing release's expired holds (as
+// releaseExpiredHolds) when it is not nil: one round trip for both. The
+// lookup reads the statement's snapshot, from before the release, so expired
+// holds are left out of it by their expiry.
+func overlaps(tx *db.Tx, release *hold, patientID uuid.UUID, start, end time.Time, except uuid.UUID) ([]Warning, error) {
 	var ids []struct{ ID uuid.UUID }
 	// Two index paths, not one OR: the person's own appointments through
 	// appointments_patient and their group places through the attendee
 	// index. The tenant is named (the policy's OR alone would not lead the
 	// planner to either index), and starts_at is bounded both ways: no
-	// appointment is longer than MaxMinutes.
+	// appointment is longer than MaxMinutes. The live statuses come as a
+	// parameter, not a literal list: a literal would match the partial index
+	// of the exclusion constraint, which a plan made while the practice had
+	// few live appointments would then scan whole as they grow.
 	earliest := start.Add(-MaxMinutes * time.Minute)
-	err := tx.Raw(`SELECT id FROM (
+	notExpired := `NOT (a.status = 'held' AND a.hold_expires_at <= now())`
+	query := `SELECT id FROM (
 		SELECT a.id, a.starts_at FROM appointments a
 		WHERE a.tenant_id = ? AND a.patient_id = ? AND a.starts_at > ? AND a.starts_at < ? AND a.ends_at > ?
-		  AND a.status IN ('held', 'booked', 'arrived', 'in_session') AND a.id <> ?
+		  AND a.status = ANY (?::text[]) AND a.id <> ? AND ` + notExpired + `
 		UNION ALL
 		SELECT a.id, a.starts_at FROM appointment_attendees aa
 		JOIN appointments a ON a.tenant_id = aa.tenant_id AND a.id = aa.appointment_id
 		WHERE aa.tenant_id = ? AND aa.patient_id = ? AND a.starts_at > ? AND a.starts_at < ? AND a.ends_at > ?
-		  AND a.status IN ('held', 'booked', 'arrived', 'in_session') AND a.id <> ?
-		) o ORDER BY starts_at`,
-		tx.Tenant.ID, patientID, earliest, end, start, except,
-		tx.Tenant.ID, patientID, earliest, end, start, except).Scan(&ids).Error
+		  AND a.status = ANY (?::text[]) AND a.id <> ? AND ` + notExpired + `
+		) o ORDER BY starts_at`
+	args := []any{tx.Tenant.ID, patientID, earliest, end, start, liveStatuses, except,
+		tx.Tenant.ID, patientID, earliest, end, start, liveStatuses, except}
+	if release != nil {
+		query = `WITH released AS (` + releaseHolds + `) ` + query
+		args = append(releaseArgs(tx, release.practitionerID, start, end), args...)
+	}
+	err := tx.Raw(query, args...).Scan(&ids).Error
 	if err != nil {
 		return nil, err
 	}
@@ -411,6 +437,10 @@ func insert(tx *db.Tx, actor uuid.UUID, n NewAppointment, ends time.Time, status
 	}
 	return r.appointment(), nil
 }
+
+// liveStatuses are the statuses that take a practitioner's time, as a query
+// parameter (see patientOverlaps).
+var liveStatuses = pq.StringArray{string(StatusHeld), string(StatusBooked), string(StatusArrived), string(StatusInSession)}
 
 func isDoubleBooking(err error) bool { return pgCode(err) == "23P01" } // exclusion_violation
 

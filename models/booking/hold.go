@@ -66,7 +66,19 @@ func Confirm(ctx context.Context, d *db.DB, actor, id uuid.UUID) (Appointment, e
 // never blocks, and no sweeper has to run first. A hold being confirmed at the
 // same moment holds its row lock; this waits for it and then sees it booked.
 func releaseExpiredHolds(tx *db.Tx, practitionerID uuid.UUID, start, end time.Time) error {
-	return tx.Exec(`UPDATE appointments SET status = 'cancelled', cancelled_at = now(), cancel_reason = ?, updated_at = now()
-		WHERE practitioner_id = ? AND status = 'held' AND hold_expires_at <= now()
-		  AND tstzrange(starts_at, ends_at) && tstzrange(?, ?)`, ReasonHoldExpired, practitionerID, start.UTC(), end.UTC()).Error
+	return tx.Exec(releaseHolds, releaseArgs(tx, practitionerID, start, end)...).Error
+}
+
+// releaseHolds is releaseExpiredHolds' statement, also run as a CTE of the
+// booking's overlap lookup. appointments_holds (migration 00021) holds only
+// held rows; starts_at is bounded both ways, as no appointment is longer
+// than MaxMinutes.
+const releaseHolds = `UPDATE appointments
+	SET status = 'cancelled', cancelled_at = now(), cancel_reason = ?, updated_at = now()
+	WHERE tenant_id = ? AND practitioner_id = ? AND status = 'held' AND hold_expires_at <= now()
+	  AND starts_at > ? AND starts_at < ? AND ends_at > ?`
+
+func releaseArgs(tx *db.Tx, practitionerID uuid.UUID, start, end time.Time) []any {
+	return []any{ReasonHoldExpired, tx.Tenant.ID, practitionerID,
+		start.Add(-MaxMinutes * time.Minute).UTC(), end.UTC(), start.UTC()}
 }

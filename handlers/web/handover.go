@@ -42,6 +42,9 @@ var handoverPages = []page{
 	{"GET", "/t/:tenant/appointments/:id", member, handoverApptRead, (*handler).appointment, false},
 	{"POST", "/t/:tenant/appointments/:id/status", member, handoverApptUpdate, (*handler).appointmentStatus, false},
 	{"POST", "/t/:tenant/appointments/:id/cancel", member, handoverApptCancel, (*handler).appointmentCancel, false},
+	// Moving an appointment and filling a group: appointment_actions.go
+	{"POST", "/t/:tenant/appointments/:id/reschedule", member, handoverApptUpdate, (*handler).appointmentReschedule, false},
+	{"POST", "/t/:tenant/appointments/:id/attendees", member, handoverApptUpdate, (*handler).appointmentAddAttendee, false},
 }
 
 const (
@@ -59,11 +62,15 @@ const (
 )
 
 var handoverNotices = map[string]string{
-	"introduced": "Booked. The introduction is recorded with the appointment.",
-	"queued":     "Added to the same-day queue. The HIPs and Health Coaches see them now.",
-	"taken":      "You have taken this person: the appointment starts now.",
-	"withdrawn":  "Taken out of the queue.",
-	"status":     "The appointment is updated.",
+	"introduced":          "Booked. The introduction is recorded with the appointment.",
+	"queued":              "Added to the same-day queue. The HIPs and Health Coaches see them now.",
+	"taken":               "You have taken this person: the appointment starts now.",
+	"withdrawn":           "Taken out of the queue.",
+	"status":              "The appointment is updated.",
+	"rescheduled":         "Moved to the new time. The old appointment is kept, cancelled as rescheduled.",
+	"rescheduled-warning": "Moved to the new time. This person has another appointment then: check it is not a mistake.",
+	"added":               "Added to the group.",
+	"added-warning":       "Added to the group. This person has another appointment then: check it is not a mistake.",
 }
 
 var (
@@ -467,6 +474,8 @@ type appointmentPage struct {
 	StatusURL       string
 	CanCancel       bool
 	CancelURL       string
+	Move            *moveView  // the reschedule form, when the appointment may move
+	Group           *groupView // a group's attendees and the form to add one
 }
 
 type statusActionView struct{ Value, Label string }
@@ -528,6 +537,9 @@ func (h *handler) renderAppointment(c *fiber.Ctx, status int, message string) er
 				pg.Actions = append(pg.Actions, statusActionView{Value: string(s.to), Label: s.label})
 			}
 		}
+	}
+	if err := h.appointmentExtras(c, &pg, a); err != nil {
+		return err
 	}
 	return h.render(c, status, pageAppointment, pg)
 }

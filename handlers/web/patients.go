@@ -15,6 +15,7 @@ import (
 	"github.com/tuhono/tuhono/models/calendar"
 	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/patient"
+	"github.com/tuhono/tuhono/models/referral"
 	"github.com/tuhono/tuhono/tenants"
 )
 
@@ -308,6 +309,24 @@ type ptTimelineRow struct {
 	URL, When, Practitioner, Line, Mode, Status, Visit string
 	ISO                                                string
 	Group                                              bool
+	Referral                                           bool // a Support Worker referral: Mode holds its needs
+}
+
+// ptReferralRow is a Support Worker referral on the timeline: when referred,
+// the worker who took it, its needs, status and the day first contact is due.
+func ptReferralRow(slug string, loc *time.Location, names map[uuid.UUID]string, it calendar.Item) ptTimelineRow {
+	needs := make([]string, len(it.Needs))
+	for i, n := range it.Needs {
+		needs[i] = n.Label()
+	}
+	row := ptTimelineRow{URL: tenantPath(slug, "/referrals/"+it.ID.String()), Referral: true,
+		When: it.StartsAt.In(loc).Format("Mon 2 Jan 2006, 3:04 pm"), ISO: it.StartsAt.Format(time.RFC3339),
+		Practitioner: names[it.PractitionerID], Line: "Support Worker referral", Mode: strings.Join(needs, ", "),
+		Status: referralStatusLabels[it.ReferralStatus]}
+	if it.ReferralStatus == referral.StatusReferred || it.ReferralStatus == referral.StatusAccepted {
+		row.Visit = "Contact due by " + it.DueBy.Format("2 Jan")
+	}
+	return row
 }
 
 func (h *handler) ptBase(c *fiber.Ctx, title string, f *form) ptPage {
@@ -502,6 +521,10 @@ func (h *handler) ptRender(c *fiber.Ctx, status int, pt patient.Patient, f *form
 		return err
 	}
 	for _, it := range items {
+		if it.Source == calendar.SourceReferral {
+			p.Timeline = append(p.Timeline, ptReferralRow(t.Slug, loc, names, it))
+			continue
+		}
 		row := ptTimelineRow{URL: tenantPath(t.Slug, "/appointments/"+it.ID.String()),
 			When: it.StartsAt.In(loc).Format("Mon 2 Jan 2006, 3:04 pm"), ISO: it.StartsAt.Format(time.RFC3339),
 			Practitioner: names[it.PractitionerID], Line: calLineLabels[it.ServiceLine], Mode: calModeLabels[it.Mode],

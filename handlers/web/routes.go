@@ -83,7 +83,7 @@ var (
 // member, regional or platform route without a Perm does not exist: App
 // refuses to start.
 var table = slices.Concat(identityPages, regionPages, importPages, practicePages, phoPages,
-	patientPages, calendarPages, handoverPages, referralPages)
+	patientPages, calendarPages, handoverPages, referralPages, schedulePages)
 
 var identityPages = []page{
 	// Sign-in and out: signin.go, mfa.go, signout.go

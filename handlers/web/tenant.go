@@ -101,5 +101,6 @@ func clinicalNav(slug string, can func(httpx.Perm) bool) []navItem {
 	add(httpx.Perm{Object: "appointment", Action: "create"}, navItem{En: "Same-day queue", Href: "/queue"})
 	add(httpx.Perm{Object: "referral", Action: "read"}, navItem{En: "Referrals", Href: "/referrals"})
 	add(httpx.Perm{Object: "appointment", Action: "read"}, navItem{En: "Waitlist", Href: "/waitlist"})
+	add(httpx.Perm{Object: "schedule", Action: "read"}, navItem{En: "Schedules", Href: "/schedules"})
 	return nav
 }

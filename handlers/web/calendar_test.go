@@ -54,7 +54,7 @@ func TestCalendarDayBoardWeekAndFeed(t *testing.T) {
 	want(t, br.get(base+"/day?date="+date), 200, "Hemi HIP", "Aroha Ngata", base+"/appointments/"+a.ID.String(),
 		"Arrived", `id="waiting"`, "150 minutes free", "Previous day", "Next day")
 	want(t, br.get(base+"/day"), 200, "Hemi HIP: "+calendar.Today(tn.Location()).Format("Monday 2 January 2006"))
-	want(t, br.get(base+"/board?date="+date), 200, "Hemi HIP", "Aroha Ngata", "1 appointments with 1 practitioners",
+	want(t, br.get(base+"/board?date="+date), 200, "Hemi HIP", "Aroha Ngata", "1 appointment with 1 practitioner.",
 		base+"/appointments/"+a.ID.String())
 	want(t, br.get(base+"/week?practitioner="+hip.ID.String()+"&week="+date), 200, "Aroha Ngata", "Previous week",
 		`<td data-label="Open minutes">180</td>`)

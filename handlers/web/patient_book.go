@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/tuhono/tuhono/models/calendar"
 	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/patient"
+	"github.com/tuhono/tuhono/models/schedule"
 	"github.com/tuhono/tuhono/tenants"
 )
 
@@ -28,6 +30,7 @@ type ptBookPage struct {
 	Practitioner, ServiceLine, Kind, Mode, Minutes selectView
 	Date, Time, Custom                             inputView
 	NoPractitioners                                bool
+	Free                                           []ptFreeView // the practitioner's next free times
 
 	// The hold being confirmed.
 	Held        *ptHeldView
@@ -59,7 +62,56 @@ func (h *handler) patientBookForm(c *fiber.Ctx) error {
 	f.Set("mode", string(booking.ModeInPerson))
 	f.Set("date", calendar.Today(t.Location()).Format(time.DateOnly))
 	f.Set("minutes", "20")
+	// A free time chosen from the list below the form comes back as a query.
+	for _, name := range []string{"practitioner_id", "service_line", "date", "time", "minutes"} {
+		if v := strings.TrimSpace(c.Query(name)); v != "" && len(v) <= 40 {
+			f.Set(name, v)
+		}
+	}
 	return h.ptRenderBook(c, fiber.StatusOK, pt, f, nil, nil)
+}
+
+// ptFreeTimes is how many free times the booking form suggests.
+const ptFreeTimes = 12
+
+// ptSuggest lists the chosen practitioner's next free times over the coming
+// week, of the chosen length, as links that fill the form in. A search that
+// fails or finds nothing shows nothing: the form still books any time.
+func (h *handler) ptSuggest(c *fiber.Ctx, f *form, bookURL string) []ptFreeView {
+	ctx := httpx.Context(c)
+	t, _ := tenants.FromContext(ctx)
+	id, err := uuid.Parse(f.Values["practitioner_id"])
+	if err != nil {
+		return nil
+	}
+	minutes, err := strconv.Atoi(f.Values["minutes"])
+	if err != nil || minutes < booking.MinMinutes || minutes > booking.MaxMinutes {
+		return nil
+	}
+	from := time.Now()
+	slots, err := booking.Availability(ctx, h.DB, booking.AvailabilityQuery{PractitionerID: id, From: from,
+		To: from.AddDate(0, 0, 7), Minutes: minutes, Grid: 15})
+	if err != nil {
+		return nil
+	}
+	var out []ptFreeView
+	for _, sl := range slots {
+		if len(out) == ptFreeTimes {
+			break
+		}
+		local := sl.Start.In(t.Location())
+		q := url.Values{"practitioner_id": {id.String()}, "service_line": {f.Values["service_line"]},
+			"date": {local.Format(time.DateOnly)}, "time": {local.Format("15:04")}, "minutes": {f.Values["minutes"]}}
+		out = append(out, ptFreeView{When: local.Format("Mon 2 Jan, 3:04 pm"), URL: bookURL + "?" + q.Encode(),
+			Open: sl.Block == schedule.KindOpen})
+	}
+	return out
+}
+
+// ptFreeView is one suggested free time.
+type ptFreeView struct {
+	When, URL string
+	Open      bool // in same-day (open) time rather than booked-ahead time
 }
 
 // ptForBooking reads the person being booked, audited with its purpose.
@@ -115,6 +167,7 @@ func (h *handler) ptRenderBook(c *fiber.Ctx, status int, pt patient.Patient, f *
 			}
 			return v + " minutes"
 		})
+	p.Free = h.ptSuggest(c, f, base+"/book")
 	p.Custom = f.Input("custom_minutes", "Another length, in minutes", "number", "off", "inputmode=numeric",
 		"min="+strconv.Itoa(booking.MinMinutes), "max="+strconv.Itoa(booking.MaxMinutes),
 		"hint=Only when you chose another length.")

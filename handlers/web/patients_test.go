@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"github.com/tuhono/tuhono/models/schedule"
+	"html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -167,4 +169,42 @@ func TestPatientBookHoldConfirmAndConflict(t *testing.T) {
 	bad := url.Values{"practitioner_id": {"x"}, "service_line": {"hip"}, "kind": {"booked"}, "mode": {"in_person"},
 		"date": {"soon"}, "time": {""}, "minutes": {"custom"}, "custom_minutes": {"500"}}
 	want(t, br.post(base+"/patients/"+aroha.String()+"/book", bad), 422, "Choose a practitioner", "Enter a date and a start time")
+}
+
+// The booking form suggests the practitioner's next free times from their
+// schedule, and a suggestion fills the form in.
+func TestPatientBookSuggestsFreeTimes(t *testing.T) {
+	s := newStack(t, testBase)
+	tn, gp := clinicalPractice(t, s)
+	hip := s.person(t, "Hemi HIP", &tn, "hip")
+	ctx := tenants.WithTenant(context.Background(), tn)
+	p, _, err := patient.Create(ctx, s.env.DB, gp.ID, patient.NewPatient{FamilyName: "Ngata", GivenNames: "Test",
+		DateOfBirth: time.Date(1985, 3, 2, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := s.agent(t)
+	br.signIn(gp)
+	form := "/t/" + tn.Slug + "/patients/" + p.ID.String() + "/book?practitioner_id=" + hip.ID.String() + "&minutes=30"
+	want(t, br.get(form), 200, "Free in the next week", "No free time in their schedule")
+
+	// Mornings booked-ahead time, every day from tomorrow.
+	var blocks []schedule.Block
+	for wd := 1; wd <= 7; wd++ {
+		blocks = append(blocks, schedule.Block{Weekday: wd, Starts: schedule.At(9, 0), Ends: schedule.At(12, 0), Kind: schedule.KindBooked})
+	}
+	tomorrow := calendar.Today(tn.Location()).AddDate(0, 0, 1)
+	if _, err := schedule.SaveTemplate(ctx, s.env.DB, gp.ID, schedule.NewTemplate{PractitionerID: hip.ID,
+		EffectiveFrom: tomorrow, Blocks: blocks}); err != nil {
+		t.Fatal(err)
+	}
+	page := br.get(form)
+	first := tomorrow.Format("Mon 2 Jan") + ", 9:00 am"
+	want(t, page, 200, "Free in the next week", first)
+	link := regexp.MustCompile(`href="([^"]*time=09%3A00[^"]*)"`).FindStringSubmatch(page.body)
+	if link == nil {
+		t.Fatalf("no link for 9:00:\n%s", page.body)
+	}
+	filled := br.get(html.UnescapeString(link[1]))
+	want(t, filled, 200, `value="`+tomorrow.Format(time.DateOnly)+`"`, `value="09:00"`)
 }

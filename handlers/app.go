@@ -20,6 +20,7 @@ import (
 	"github.com/tuhono/tuhono/handlers/web"
 	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/keys"
 	"github.com/tuhono/tuhono/models/outbox"
 	"github.com/tuhono/tuhono/tenants"
 )
@@ -63,6 +64,9 @@ type Options struct {
 	OrgChoices func(ctx context.Context, userID uuid.UUID) ([]account.Choice, error)
 	// TenantByID finds a tenant by id (the tenant picker).
 	TenantByID func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error)
+	// Keyring encrypts and decrypts clinical content (notes, handovers,
+	// measure answers); without one those routes answer 503, never clear text.
+	Keyring *keys.Keyring
 	// Mount adds routes before the catch-all 404 (the load driver's bare
 	// handlers, tests' slow handlers).
 	Mount func(app *fiber.App)
@@ -140,9 +144,11 @@ func New(o Options) (*fiber.App, error) {
 	site.Routes(app)
 	if sessions != nil {
 		site.App(app, web.Deps{Accounts: o.Accounts, Sessions: sessions, Frame: frame, Directory: o.Directory,
-			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices, DB: o.DB, Allowed: o.Allowed})
+			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices, DB: o.DB, Allowed: o.Allowed,
+			Keyring: o.Keyring})
 	}
-	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version, Allowed: o.Allowed})
+	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version, Allowed: o.Allowed,
+		Keyring: o.Keyring})
 	site.APIReference(app, api.Prefix+"/reference", a.OpenAPI)
 	if o.Mount != nil {
 		o.Mount(app)

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/tuhono/tuhono/models/keys"
 	"io"
 	"net"
 	"net/http"
@@ -65,6 +66,9 @@ func newApp(t *testing.T, o handlers.Options) *fiber.App {
 	}
 	if o.Ready == nil {
 		o.Ready = func(ctx context.Context) error { return env.DB.Ping(ctx) }
+	}
+	if o.Keyring == nil {
+		o.Keyring = testKeyring(t)
 	}
 	app, err := handlers.New(o)
 	if err != nil {
@@ -284,4 +288,14 @@ func TestNotReadyAnswers503(t *testing.T) {
 	if res.StatusCode != 503 {
 		t.Fatalf("status %d, want 503", res.StatusCode)
 	}
+}
+
+// testKeyring is a keyring over a fixed test master key.
+func testKeyring(t testing.TB) *keys.Keyring {
+	t.Helper()
+	p, err := keys.NewLocal([]byte("handler tests master key, public"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys.NewKeyring(p)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tuhono/tuhono/models/keys"
 	"io"
 	"log/slog"
 	"os"
@@ -178,4 +179,25 @@ func orgTokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	fmt.Fprintf(os.Stderr, "token %s for %s in %s, expires %s — shown once, keep it safe\n",
 		tok.ID, u.Email, domain, tok.ExpiresAt.Format(time.RFC3339))
 	return nil
+}
+
+// keysCmd re-wraps the practices' data keys under the current master key:
+// run it after putting a new key first in NOTE_MASTER_KEY (the old one after
+// it); when it reports nothing left, the old key can be removed.
+func keysCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) != 1 || args[0] != "rotate" {
+		return usageError("keys needs: rotate")
+	}
+	a, done, err := adminApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer done()
+	all, err := onboarding.All(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	got, err := keys.Rotate(ctx, a.db, a.master, all)
+	fmt.Fprintf(out, "re-wrapped %d data key(s) across %d tenant(s) under %s\n", got.Keys, got.Tenants, a.master.CurrentID())
+	return err
 }

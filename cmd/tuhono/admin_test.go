@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/google/uuid"
+	"github.com/tuhono/tuhono/models/keys"
 	"strings"
 	"testing"
 
@@ -18,7 +20,8 @@ import (
 func adminConfig(t *testing.T, env *dbtest.Env) Config {
 	t.Helper()
 	cfg, err := LoadConfig(func(k string) string {
-		return map[string]string{"DATABASE_URL": env.AppURL, "SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}[k]
+		return map[string]string{"DATABASE_URL": env.AppURL, "SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+			"NOTE_MASTER_KEY": testMasterKey}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -125,5 +128,57 @@ func TestOrgTokenCreateCommand(t *testing.T) {
 	}
 	if err := tokenCmd(ctx, cfg, dbtest.Quiet, []string{"create-org", "--email", u.Email}, &out); err == nil {
 		t.Fatal("create-org without --region or --platform")
+	}
+}
+
+// testMasterKey is the tests' NOTE_MASTER_KEY.
+const testMasterKey = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+
+// `tuhono keys rotate` re-wraps data keys under a new first key, after which
+// the old key can go and everything still opens.
+func TestKeysRotateCommand(t *testing.T) {
+	env := dbtest.New(t)
+	ctx, _ := env.Tenant(t)
+	cfg := adminConfig(t, env)
+	old, err := keys.NewLocal(cfg.MasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := keys.AAD("notes", uuid.New(), "body")
+	var sealed []byte
+	if err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		sealed, err = keys.NewKeyring(old).Seal(ctx, tx, where, []byte("kōrero"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	newKey := "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+	rotating, err := LoadConfig(func(k string) string {
+		return map[string]string{"DATABASE_URL": env.AppURL, "SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+			"NOTE_MASTER_KEY": newKey + "," + testMasterKey}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := keysCmd(context.Background(), rotating, dbtest.Quiet, []string{"rotate"}, &out); err != nil {
+		t.Fatalf("rotate: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "re-wrapped") {
+		t.Fatalf("output: %s", out.String())
+	}
+	onlyNew, _, _ := keys.ParseMasterKeys(newKey)
+	p, _ := keys.NewLocal(onlyNew)
+	if err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		got, err := keys.NewKeyring(p).Open(ctx, tx, where, sealed)
+		if err == nil && string(got) != "kōrero" {
+			t.Errorf("opened %q", got)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("after rotation, the new key alone: %v", err)
+	}
+	if err := keysCmd(context.Background(), rotating, dbtest.Quiet, []string{"spin"}, &out); err == nil {
+		t.Error("keys spin accepted")
 	}
 }

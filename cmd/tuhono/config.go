@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/tuhono/tuhono/models/keys"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -27,12 +28,18 @@ type Config struct {
 	IdleTimeout     time.Duration // IDLE_TIMEOUT
 	BodyLimit       int           // BODY_LIMIT (bytes)
 	TrustedProxies  []netip.Prefix
-	DBMaxConns      int           // DB_MAX_CONNS
-	PGBinDir        string        // PG_BIN_DIR: embedded mode's PostgreSQL binaries (default: PATH, then /usr/lib/postgresql/*/bin)
-	SecretKey       []byte        // SECRET_KEY: 32 bytes, base64; seals TOTP secrets (embedded mode makes one)
-	SessionIdle     time.Duration // SESSION_IDLE_TIMEOUT
-	SessionLifetime time.Duration // SESSION_LIFETIME
-	SMTP            SMTPConfig
+	DBMaxConns      int    // DB_MAX_CONNS
+	PGBinDir        string // PG_BIN_DIR: embedded mode's PostgreSQL binaries (default: PATH, then /usr/lib/postgresql/*/bin)
+	SecretKey       []byte // SECRET_KEY: 32 bytes, base64; seals TOTP secrets (embedded mode makes one)
+	// NOTE_MASTER_KEY: base64 32-byte keys, comma-separated, the current one
+	// first; previous ones stay until `tuhono keys rotate` has re-wrapped
+	// every practice's data key. Wraps the data keys that encrypt clinical
+	// notes, handovers and measure answers (embedded mode makes one).
+	MasterKey         []byte
+	PreviousMasterKey [][]byte
+	SessionIdle       time.Duration // SESSION_IDLE_TIMEOUT
+	SessionLifetime   time.Duration // SESSION_LIFETIME
+	SMTP              SMTPConfig
 }
 
 // SMTPConfig is the mail relay; with no SMTP_ADDR, the embedded development
@@ -97,6 +104,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, "SECRET_KEY: use 32 random bytes in base64 (openssl rand -base64 32)")
 		}
 		c.SecretKey = b
+	}
+	if k := getenv("NOTE_MASTER_KEY"); k != "" {
+		cur, prev, err := keys.ParseMasterKeys(k)
+		if err != nil {
+			errs = append(errs, "NOTE_MASTER_KEY: "+err.Error())
+		}
+		c.MasterKey, c.PreviousMasterKey = cur, prev
 	}
 	c.SMTP = SMTPConfig{Addr: getenv("SMTP_ADDR"), From: or(getenv("SMTP_FROM"), "Tūhono <no-reply@tuhono.nz>"),
 		Username: getenv("SMTP_USERNAME"), Password: getenv("SMTP_PASSWORD"), StartTLS: getenv("SMTP_STARTTLS") != "false"}

@@ -54,6 +54,8 @@ func run(args []string) int {
 		err = auditCmd(ctx, cfg, log, args, os.Stdout)
 	case "region":
 		err = regionCmd(ctx, cfg, log, args, os.Stdout)
+	case "keys":
+		err = keysCmd(ctx, cfg, log, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("tuhono", buildVersion())
 	case "help", "--help", "-h":
@@ -86,6 +88,8 @@ const usage = `usage:
                                  walk the audit chains; names the first broken link
   tuhono region create --slug S --name N [--programme P] [--time-zone Z] | list | appoint --region S --email E
                                  create and list regions; appoint a regional admin (the person must exist)
+  tuhono keys rotate             re-wrap every practice's data key under the current NOTE_MASTER_KEY
+                                 (keep the previous key listed after it until this reports nothing left)
   tuhono version                 print the version
 configuration is read from the environment: see README.md
 `

@@ -126,6 +126,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 		Mailbox:         mailbox,
 		SessionLifetime: cfg.SessionLifetime,
 		Mount:           hooks.Mount,
+		Keyring:         a.keyring,
 	})
 	if err != nil {
 		return err

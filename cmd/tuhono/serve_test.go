@@ -25,7 +25,7 @@ func TestGracefulShutdown(t *testing.T) {
 	cfg, err := LoadConfig(func(k string) string {
 		return map[string]string{
 			"DATABASE_URL": env.AppURL, "LISTEN_ADDR": "127.0.0.1:0", "SHUTDOWN_TIMEOUT": "10s",
-			"SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "SMTP_ADDR": "127.0.0.1:2525", "SMTP_STARTTLS": "false",
+			"SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "NOTE_MASTER_KEY": testMasterKey, "SMTP_ADDR": "127.0.0.1:2525", "SMTP_STARTTLS": "false",
 		}[k]
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/tuhono/tuhono/models/keys"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -28,6 +29,8 @@ type app struct {
 	accounts  *account.Service
 	policy    *policy.Enforcer
 	directory *tenants.Directory
+	keyring   *keys.Keyring
+	master    keys.Provider
 	close     []func()
 }
 
@@ -46,11 +49,15 @@ func assemble(ctx context.Context, cfg Config, src *source, log *slog.Logger, ma
 	if err != nil {
 		return nil, err
 	}
+	provider, err := masterKeys(cfg, src)
+	if err != nil {
+		return nil, err
+	}
 	d, err := db.Open(ctx, db.Config{URL: src.AppURL, MaxConns: maxConns, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{db: d, close: []func(){func() { d.Close() }}}
+	a := &app{db: d, keyring: keys.NewKeyring(provider), master: provider, close: []func(){func() { d.Close() }}}
 	pdb, closePolicy, err := policy.OpenDB(ctx, src.AppURL)
 	if err != nil {
 		a.Close()
@@ -81,12 +88,32 @@ func secretKey(cfg Config, src *source) ([]byte, error) {
 	if !src.Embedded() {
 		return nil, errors.New("set SECRET_KEY (32 random bytes, base64: openssl rand -base64 32); it seals MFA secrets")
 	}
-	path := filepath.Join(cfg.DataDir, "secret-key")
+	return keptKey(filepath.Join(cfg.DataDir, "secret-key"), "enrolled MFA stops working")
+}
+
+// masterKeys is the provider of NOTE_MASTER_KEY, or in embedded mode of a
+// key kept beside the data (never in the database it protects).
+func masterKeys(cfg Config, src *source) (*keys.Local, error) {
+	if len(cfg.MasterKey) == keys.KeyLen {
+		return keys.NewLocal(cfg.MasterKey, cfg.PreviousMasterKey...)
+	}
+	if !src.Embedded() {
+		return nil, errors.New("set NOTE_MASTER_KEY (32 random bytes, base64: openssl rand -base64 32); it protects clinical notes")
+	}
+	k, err := keptKey(filepath.Join(cfg.DataDir, "note-master-key"), "every clinical note becomes unreadable")
+	if err != nil {
+		return nil, err
+	}
+	return keys.NewLocal(k)
+}
+
+// keptKey reads a 32-byte key from path, making it (0600) on first use.
+func keptKey(path, loss string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		k, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 		if derr != nil || len(k) != 32 {
-			return nil, fmt.Errorf("%s is damaged: remove it only if you accept that enrolled MFA stops working", path)
+			return nil, fmt.Errorf("%s is damaged: remove it only if you accept that %s", path, loss)
 		}
 		return k, nil
 	}
@@ -97,10 +124,20 @@ func secretKey(cfg Config, src *source) ([]byte, error) {
 	if _, err := rand.Read(k); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+	// O_EXCL: a second process starting at the same moment keeps the first
+	// one's key rather than replacing it.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return keptKey(path, loss)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return k, nil
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return k, f.Close()
 }
 
 // orgChoices lists the tenants a regional admin's regions hold, for the

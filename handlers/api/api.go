@@ -16,6 +16,7 @@ import (
 	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
+	"github.com/tuhono/tuhono/models/keys"
 )
 
 // Prefix is where the API lives.
@@ -32,6 +33,8 @@ type Deps struct {
 	// Allowed answers the policy in any domain (policy.Enforcer.Allowed):
 	// the region API's organisation tokens. nil refuses every region call.
 	Allowed func(user uuid.UUID, domain, object, action string) bool
+	// Keyring encrypts and decrypts clinical content; nil refuses it.
+	Keyring *keys.Keyring
 }
 
 // New registers the API on app and returns the huma API (its OpenAPI

@@ -11,6 +11,7 @@ import (
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/models/account"
 	"github.com/tuhono/tuhono/models/db"
+	"github.com/tuhono/tuhono/models/keys"
 	"github.com/tuhono/tuhono/models/outbox"
 	"github.com/tuhono/tuhono/tenants"
 )
@@ -30,6 +31,8 @@ type Deps struct {
 	// OrgChoices lists the tenants a person reaches through an organisation
 	// role (a regional admin's region) rather than a membership; may be nil.
 	OrgChoices func(ctx context.Context, userID uuid.UUID) ([]account.Choice, error)
+	// Keyring encrypts and decrypts clinical content; nil refuses it.
+	Keyring *keys.Keyring
 }
 
 // Route is one page route as the outside sees it: the HTTP matrix test walks

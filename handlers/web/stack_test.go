@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/tuhono/tuhono/models/keys"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -107,6 +108,7 @@ func newStack(t testing.TB, base string, opts ...stackOptions) *stack {
 		Mailbox: box,
 		DB:      env.DB,
 		Allowed: enforcer.Allowed,
+		Keyring: testKeyring(t),
 	})
 	doc := o.doc
 	if doc == nil {
@@ -320,4 +322,14 @@ func (a *agent) mailLink(addr, kind string) string {
 	}
 	a.t.Fatalf("no %s link for %s in the mailbox", kind, addr)
 	return ""
+}
+
+// testKeyring is a keyring over a fixed test master key.
+func testKeyring(t testing.TB) *keys.Keyring {
+	t.Helper()
+	p, err := keys.NewLocal([]byte("web tests master key, not secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys.NewKeyring(p)
 }

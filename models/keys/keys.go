@@ -40,6 +40,10 @@ type Provider interface {
 var ErrMasterKey = fault.New(fault.KindUnavailable,
 	"clinical records cannot be decrypted: the configured master key (NOTE_MASTER_KEY) is not the one that wrapped this practice's data key", nil)
 
+// ErrNoKeyring is the refusal of a server started without a master key:
+// clinical content is neither written nor read, never written in clear.
+var ErrNoKeyring = fault.New(fault.KindUnavailable, "clinical records are unavailable: no master key is configured (NOTE_MASTER_KEY)", nil)
+
 // ErrCiphertext is a stored value that does not open under its key: altered,
 // truncated, or moved from another row.
 var ErrCiphertext = errors.New("keys: ciphertext does not open (altered, or not from this row)")
@@ -178,6 +182,9 @@ const format byte = 1
 // Seal encrypts plaintext with the tenant's current data key (made on first
 // use), bound to the tenant and to where (table, row, field: see AAD).
 func (k *Keyring) Seal(ctx context.Context, tx *db.Tx, where string, plaintext []byte) ([]byte, error) {
+	if k == nil {
+		return nil, ErrNoKeyring
+	}
 	version, a, err := k.current(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -190,6 +197,9 @@ func (k *Keyring) Seal(ctx context.Context, tx *db.Tx, where string, plaintext [
 
 // Open decrypts what Seal made for the same tenant and where.
 func (k *Keyring) Open(ctx context.Context, tx *db.Tx, where string, ciphertext []byte) ([]byte, error) {
+	if k == nil {
+		return nil, ErrNoKeyring
+	}
 	if len(ciphertext) < 5 || ciphertext[0] != format {
 		return nil, ErrCiphertext
 	}

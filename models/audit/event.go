@@ -179,6 +179,15 @@ func Record(tx *db.Tx, e Event) error {
 	return nil
 }
 
+// RecordAtCommit is Record sent with the transaction's COMMIT (db.Tx.AtCommit):
+// for the event of a read, which needs no statement after it, it costs no
+// round trip of its own. It is still all or nothing with the work: if the
+// transaction fails, the event is not written, and if the event cannot be
+// written, the transaction fails.
+func RecordAtCommit(tx *db.Tx, e Event) {
+	tx.AtCommit(func(tx *db.Tx) error { return Record(tx, e) })
+}
+
 // RecordPlatform appends e to the platform's trail in its own short
 // transaction, so it stands whatever happens to the caller's work: events of
 // no tenant, such as a failed sign-in for an unknown e-mail address or a

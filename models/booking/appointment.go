@@ -280,9 +280,11 @@ func createIn(tx *db.Tx, actor uuid.UUID, n NewAppointment, status Status, ttl t
 			return Appointment{}, nil, err
 		}
 	}
-	err = audit.Record(tx, audit.Event{Action: audit.ActionRecordCreate, ActorUserID: actor, PatientID: a.PatientID,
+	// The event goes out with the COMMIT (one round trip fewer), and stands
+	// or falls with the booking.
+	audit.RecordAtCommit(tx, audit.Event{Action: audit.ActionRecordCreate, ActorUserID: actor, PatientID: a.PatientID,
 		Object: "appointment", ObjectID: a.ID.String(), Detail: map[string]string{"status": string(a.Status), "kind": string(a.Kind)}})
-	return a, warnings, err
+	return a, warnings, nil
 }
 
 // checkPeople confirms, inside the tenant wall, that the patient exists here,

@@ -54,6 +54,10 @@ type conn struct {
 	oneStatement bool
 	sentCommit   bool
 	committed    bool
+	// commitNext sends COMMIT in the same batch as the next statement: the
+	// last statement of an InTenant transaction registered with
+	// Tx.AtCommit (an audit append), so it costs no round trip of its own.
+	commitNext bool
 }
 
 // errOneStatement refuses a second statement in a one-statement transaction:
@@ -65,8 +69,11 @@ var errOneStatement = errors.New("db: ReadInTenant runs exactly one statement; u
 // statement on this connection; oneStatement adds COMMIT after it.
 func (c *conn) hold(oneStatement bool, stmts ...string) {
 	c.pending = append(c.pending[:0], stmts...)
-	c.oneStatement, c.sentCommit, c.committed = oneStatement, false, false
+	c.oneStatement, c.sentCommit, c.committed, c.commitNext = oneStatement, false, false, false
 }
+
+// commitWithNext makes the next statement carry COMMIT in its batch.
+func (c *conn) commitWithNext() { c.commitNext = true }
 
 // held reports whether queued statements were never sent (the transaction's
 // function ran no statement), and forgets them.
@@ -131,7 +138,7 @@ func (c *conn) send(ctx context.Context, query string, argsV []driver.NamedValue
 	n := len(evicted) + len(c.pending)
 	c.pending = c.pending[:0]
 	b.ExecStatement(sd, eqb.ParamValues, eqb.ParamFormats, formats)
-	if c.oneStatement {
+	if c.oneStatement || c.commitNext {
 		b.ExecParams("COMMIT", nil, nil, nil, nil)
 		c.sentCommit = true
 	}
@@ -162,7 +169,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, argsV []driver.Nam
 	if c.sentCommit {
 		return nil, errOneStatement
 	}
-	if len(c.pending) == 0 {
+	if len(c.pending) == 0 && !c.commitNext {
 		return c.Conn.ExecContext(ctx, query, argsV)
 	}
 	mrr, rr, err := c.send(ctx, query, argsV)
@@ -184,7 +191,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, argsV []driver.Na
 	if c.sentCommit {
 		return nil, errOneStatement
 	}
-	if len(c.pending) == 0 {
+	if len(c.pending) == 0 && !c.commitNext {
 		return c.Conn.QueryContext(ctx, query, argsV)
 	}
 	mrr, rr, err := c.send(ctx, query, argsV)
@@ -195,7 +202,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, argsV []driver.Na
 }
 
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	if c.oneStatement {
+	if c.oneStatement || c.commitNext {
 		return nil, errOneStatement
 	}
 	if err := c.flush(ctx); err != nil {
@@ -222,7 +229,7 @@ func (c *conn) Ping(ctx context.Context) error {
 // queued may survive into another use.
 func (c *conn) ResetSession(ctx context.Context) error {
 	c.pending = c.pending[:0]
-	c.oneStatement, c.sentCommit, c.committed = false, false, false
+	c.oneStatement, c.sentCommit, c.committed, c.commitNext = false, false, false, false
 	return c.Conn.ResetSession(ctx)
 }
 

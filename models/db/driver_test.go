@@ -153,3 +153,92 @@ func TestReadInTenantIsOneStatement(t *testing.T) {
 		t.Fatalf("pool poisoned: %v", err)
 	}
 }
+
+// A statement registered with AtCommit goes out with the COMMIT: it is
+// written with the work, not without it, and not at all when the work fails.
+func TestAtCommit(t *testing.T) {
+	env := dbtest.New(t)
+	ctx, tn := env.Tenant(t)
+	count := func() int64 {
+		var n int64
+		if err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+			return tx.Raw(`SELECT count(*) FROM audit_events WHERE action = 'record.read'`).Scan(&n).Error
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	appendRead := func(tx *db.Tx) error {
+		return tx.Exec(`INSERT INTO audit_events (tenant_id, id, action, outcome) VALUES (?, gen_random_uuid(), 'record.read', 'ok')`,
+			tn.ID).Error
+	}
+	// Work, then the append with the COMMIT: both stand.
+	var seen int64
+	if err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		tx.AtCommit(appendRead)
+		return tx.Raw(`SELECT count(*) FROM tenant_settings`).Scan(&seen).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if count() != 1 {
+		t.Fatalf("after a committed transaction: %d events, want 1", count())
+	}
+	// The work fails: the append is never run.
+	boom := errors.New("boom")
+	if err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		tx.AtCommit(appendRead)
+		if err := tx.Exec(`SELECT 1`).Error; err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("got %v", err)
+	}
+	// The append fails: the work is rolled back with it.
+	err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		tx.AtCommit(func(tx *db.Tx) error { return tx.Exec(`INSERT INTO audit_events (tenant_id) VALUES (NULL)`).Error })
+		return tx.Exec(`INSERT INTO tenant_settings (tenant_id, support_contact_target_days) VALUES (?, 3)`, tn.ID).Error
+	})
+	if err == nil {
+		t.Fatal("a failing append committed")
+	}
+	var settings int64
+	env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		return tx.Raw(`SELECT count(*) FROM tenant_settings`).Scan(&settings).Error
+	})
+	if settings != 0 || count() != 1 {
+		t.Fatalf("after a failed append: %d settings rows, %d events; want 0 and 1", settings, count())
+	}
+	// Two statements in the last AtCommit break its contract: the second is
+	// refused with an error (the first went out with the COMMIT and stands).
+	err = env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		tx.AtCommit(func(tx *db.Tx) error {
+			if err := appendRead(tx); err != nil {
+				return err
+			}
+			return appendRead(tx)
+		})
+		return tx.Exec(`SELECT 1`).Error
+	})
+	if err == nil {
+		t.Fatal("two statements after COMMIT were accepted")
+	}
+	// An AtCommit that runs nothing still commits; and the connection is
+	// clean for the next transaction in the pool.
+	if err := env.DB.InTenant(ctx, func(tx *db.Tx) error {
+		tx.AtCommit(func(*db.Tx) error { return nil })
+		return appendRead(tx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 3 {
+		t.Fatalf("%d events, want 3 (one from the refused pair, committed before its second statement, and one more)", got)
+	}
+	// ReadInTenant has no room for one.
+	if err := env.DB.ReadInTenant(ctx, func(tx *db.Tx) error {
+		tx.AtCommit(appendRead)
+		return tx.Raw(`SELECT 1`).Scan(&seen).Error
+	}); err == nil {
+		t.Fatal("ReadInTenant accepted an AtCommit")
+	}
+}

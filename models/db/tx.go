@@ -23,7 +23,16 @@ type Tx struct {
 	*gorm.DB
 	// Tenant is the tenant of an InTenant transaction (zero otherwise).
 	Tenant tenants.Tenant
+
+	atCommit []func(*Tx) error
 }
+
+// AtCommit runs fn when the transaction's function has returned without
+// error, just before COMMIT; the last such fn's one statement is sent in the
+// same batch as the COMMIT, so an append that must happen with the work (an
+// audit event of a read) costs no round trip of its own. fn runs exactly one
+// statement; a second is refused. It is not run if the transaction fails.
+func (t *Tx) AtCommit(fn func(*Tx) error) { t.atCommit = append(t.atCommit, fn) }
 
 // InTenant runs fn in one transaction scoped to the tenant in ctx: every
 // tenant table's policy compares tenant_id with app.tenant_id, set here with
@@ -165,6 +174,9 @@ func (d *DB) run(ctx context.Context, where string, oneStatement bool, begin []s
 		return nil // fn ran no statement: there is no transaction to commit
 	}
 	if oneStatement {
+		if len(tx.atCommit) > 0 {
+			return fmt.Errorf("%s: %w", where, errOneStatement)
+		}
 		if !finished(c) {
 			// The batch's COMMIT was not confirmed: the deferred rollback
 			// closes whatever is left open.
@@ -172,6 +184,25 @@ func (d *DB) run(ctx context.Context, where string, oneStatement bool, begin []s
 		}
 		open = false
 		return nil
+	}
+	if n := len(tx.atCommit); n > 0 {
+		for _, f := range tx.atCommit[:n-1] {
+			if err := f(tx); err != nil {
+				return fmt.Errorf("%s: %w", where, Translate(err))
+			}
+		}
+		if err := c.Raw(func(dc any) error { dc.(*conn).commitWithNext(); return nil }); err != nil {
+			return fmt.Errorf("%s: %w", where, Translate(err))
+		}
+		if err := tx.atCommit[n-1](tx); err != nil {
+			return fmt.Errorf("%s: %w", where, Translate(err))
+		}
+		if finished(c) {
+			open = false
+			return nil
+		}
+		// The last fn ran no statement: COMMIT on its own below.
+		c.Raw(func(dc any) error { dc.(*conn).commitNext = false; return nil })
 	}
 	open = false
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {

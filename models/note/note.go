@@ -105,6 +105,9 @@ type row struct {
 	ErrorAt           *time.Time    `gorm:"column:error_at"`
 	ErrorBy           uuid.NullUUID `gorm:"column:error_by"`
 	ErrorReason       *string       `gorm:"column:error_reason"`
+	// Addenda counts the note's addenda (loadForRead only), so a note
+	// without any costs no second query.
+	Addenda int `gorm:"column:addenda"`
 }
 
 func (r row) meta() Meta {
@@ -140,6 +143,21 @@ func load(tx *db.Tx, id uuid.UUID, lock bool) (row, error) {
 	return rows[0], nil
 }
 
+// loadForRead is load for Open: the note and how many addenda it has, in
+// one statement.
+func loadForRead(tx *db.Tx, id uuid.UUID) (row, error) {
+	var rows []row
+	if err := tx.Raw(`SELECT `+metaColumns+`, body,
+			(SELECT count(*) FROM note_addenda a WHERE a.tenant_id = notes.tenant_id AND a.note_id = notes.id) AS addenda
+		FROM notes WHERE tenant_id = ? AND id = ?`, tx.Tenant.ID, id).Scan(&rows).Error; err != nil {
+		return row{}, err
+	}
+	if len(rows) == 0 {
+		return row{}, fault.New(fault.KindNotFound, "note not found", nil)
+	}
+	return rows[0], nil
+}
+
 func bodyAAD(id uuid.UUID) string { return keys.AAD(table, id, "body") }
 
 // openBody decrypts a note's body. A wrong master key surfaces as
@@ -165,6 +183,11 @@ func record(tx *db.Tx, v Viewer, action string, m Meta, outcome, reason string) 
 	return audit.Record(tx, audit.Event{Action: action, ActorUserID: v.UserID, ActorRoles: v.Roles,
 		PatientID: m.PatientID, Object: "note", ObjectID: m.ID.String(), Outcome: outcome, Reason: reason,
 		Detail: map[string]string{"kind": string(m.Kind), "status": string(m.Status)}})
+}
+
+// recordAtCommit is record sent with the transaction's COMMIT.
+func recordAtCommit(tx *db.Tx, v Viewer, action string, m Meta, outcome, reason string) {
+	tx.AtCommit(func(tx *db.Tx) error { return record(tx, v, action, m, outcome, reason) })
 }
 
 // Audit actions of this package.
@@ -194,7 +217,7 @@ func Open(ctx context.Context, d *db.DB, k *keys.Keyring, v Viewer, id uuid.UUID
 	var n Note
 	var refused error
 	err := d.InTenant(ctx, func(tx *db.Tx) error {
-		r, err := load(tx, id, false)
+		r, err := loadForRead(tx, id)
 		if err != nil {
 			return err
 		}
@@ -220,10 +243,15 @@ func Open(ctx context.Context, d *db.DB, k *keys.Keyring, v Viewer, id uuid.UUID
 		if n.Body, err = openBody(ctx, tx, k, r); err != nil {
 			return err
 		}
-		if n.Addenda, err = addenda(ctx, tx, k, n.ID); err != nil {
-			return err
+		if r.Addenda > 0 {
+			if n.Addenda, err = addenda(ctx, tx, k, n.ID); err != nil {
+				return err
+			}
 		}
-		return record(tx, v, ActionRead, n.Meta, audit.OutcomeOK, n.Why)
+		// The read's audit event goes out with the COMMIT: no round trip
+		// of its own, and still all or nothing with the read.
+		recordAtCommit(tx, v, ActionRead, n.Meta, audit.OutcomeOK, n.Why)
+		return nil
 	})
 	if err != nil {
 		return Note{}, wrap("Open", err)

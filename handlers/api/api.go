@@ -62,6 +62,8 @@ func New(app *fiber.App, d Deps) huma.API {
 	registerBooking(a, d)
 	registerHandover(a, d)
 	registerReferrals(a, d)
+	registerNotes(a, d)
+	registerRecords(a, d)
 	return a
 }
 

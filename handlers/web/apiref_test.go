@@ -12,7 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-type note struct {
+type Note struct { // not "note": package web imports models/note
 	ID        string `json:"id" format:"uuid" doc:"Note id (UUIDv7)."`
 	Status    string `json:"status" enum:"draft,signed" doc:"Whether the note may still change."`
 	Body      string `json:"body" maxLength:"20000" doc:"Note text, NFC-normalised."`
@@ -25,7 +25,7 @@ type note struct {
 func testDoc(t *testing.T) *huma.OpenAPI {
 	t.Helper()
 	reg := huma.NewMapRegistry(schemaRefPrefix, huma.DefaultSchemaNamer)
-	noteRef := reg.Schema(reflect.TypeOf(note{}), true, "Note")
+	noteRef := reg.Schema(reflect.TypeOf(Note{}), true, "Note")
 	if noteRef.Ref == "" {
 		t.Fatal("registry did not return a $ref schema")
 	}

@@ -474,6 +474,7 @@ type appointmentPage struct {
 	StatusURL       string
 	CanCancel       bool
 	CancelURL       string
+	NoteURL         string     // the session note editor (notes.go), for those who write notes
 	Move            *moveView  // the reschedule form, when the appointment may move
 	Group           *groupView // a group's attendees and the form to add one
 }
@@ -518,6 +519,9 @@ func (h *handler) renderAppointment(c *fiber.Ctx, status int, message string) er
 		Kind: hoKindLabels[a.Kind], Status: hoStatusLabels[a.Status], StatusKey: hoStatusStyle[a.Status],
 		SeenAt: showTime(a.SeenAt, loc), CancelReason: a.CancelReason, StatusURL: base + "/status",
 		CancelURL: base + "/cancel", CanCancel: a.Status.Live() && h.can(ctx, handoverApptCancel)}
+	if a.PatientID != uuid.Nil && h.can(ctx, noteCreate) {
+		pg.NoteURL = base + noteEditorPath
+	}
 	pg.Starts.Text, pg.Ends.Text = hoClock(a.StartsAt, loc), hoClock(a.EndsAt, loc)
 	if a.IntroducedBy != uuid.Nil {
 		pg.IntroducedBy, pg.IntroducedAt = hoNameOr(names, a.IntroducedBy), showTime(a.IntroducedAt, loc)

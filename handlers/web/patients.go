@@ -292,6 +292,7 @@ type ptPage struct {
 	SaveURL                         string
 	Timeline                        []ptTimelineRow
 	IntroduceURL, ReferURL, BookURL string
+	Clinical                        *ptNotesView // notes and measure trends: measure.go
 }
 
 type ptRow struct {
@@ -537,6 +538,9 @@ func (h *handler) ptRender(c *fiber.Ctx, status int, pt patient.Patient, f *form
 			row.Visit = "Follow-up"
 		}
 		p.Timeline = append(p.Timeline, row)
+	}
+	if p.Clinical, err = h.patientNotes(ctx, t.Slug, loc, pt.ID, names, h.can(ctx, noteRead), h.can(ctx, outcomeRead)); err != nil {
+		return err
 	}
 	return h.render(c, status, pagePatients, p)
 }

@@ -86,7 +86,7 @@ var (
 // member, regional or platform route without a Perm does not exist: App
 // refuses to start.
 var table = slices.Concat(identityPages, regionPages, importPages, practicePages, phoPages,
-	patientPages, calendarPages, handoverPages, referralPages, schedulePages)
+	patientPages, calendarPages, handoverPages, referralPages, schedulePages, notePages, inboxPages)
 
 var identityPages = []page{
 	// Sign-in and out: signin.go, mfa.go, signout.go

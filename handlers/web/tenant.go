@@ -102,5 +102,8 @@ func clinicalNav(slug string, can func(httpx.Perm) bool) []navItem {
 	add(httpx.Perm{Object: "referral", Action: "read"}, navItem{En: "Referrals", Href: "/referrals"})
 	add(httpx.Perm{Object: "appointment", Action: "read"}, navItem{En: "Waitlist", Href: "/waitlist"})
 	add(httpx.Perm{Object: "schedule", Action: "read"}, navItem{En: "Schedules", Href: "/schedules"})
+	add(httpx.Perm{Object: "handover", Action: "read"}, navItem{En: "Handovers", Href: "/inbox"})
+	add(httpx.Perm{Object: "note.restricted", Action: "sign"}, navItem{En: "Co-sign", Href: "/cosign"})
+	add(httpx.Perm{Object: "audit", Action: "read"}, navItem{En: "Access reviews", Href: "/reviews"})
 	return nav
 }

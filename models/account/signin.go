@@ -106,6 +106,16 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, current, nex
 	return nil
 }
 
+// Reauthenticate is the fresh-password check of a sensitive act by someone
+// already signed in (break-glass to a restricted note): nil when pw is theirs.
+func (s *Service) Reauthenticate(ctx context.Context, userID uuid.UUID, pw string) error {
+	u, err := s.userByID(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("account.Reauthenticate: %w", err)
+	}
+	return s.checkPassword(u, pw)
+}
+
 // checkPassword is the "fresh password" step of sensitive changes.
 func (s *Service) checkPassword(u userRow, pw string) error {
 	if u.PasswordHash == nil {

@@ -1,6 +1,7 @@
 package note_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -46,11 +47,18 @@ func BenchmarkTimeline200(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	took := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		start := time.Now()
 		tl, err := note.Timeline(p.ctx, p.env.DB, ring, p.gp, p.patient)
+		took = append(took, time.Since(start))
 		if err != nil || len(tl) != 200 {
 			b.Fatalf("%d %v", len(tl), err)
 		}
 	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[(len(took)*99)/100].Microseconds())/1000, "p99-ms")
 }

@@ -125,11 +125,16 @@ func TestRecordExportsAccessReportAndCorrections(t *testing.T) {
 	if !strings.Contains(r.body, base64.StdEncoding.EncodeToString([]byte("I never said I drink."))) {
 		t.Error("the export lacks the attached statement")
 	}
+	// The patient page links to what the person may ask for.
+	want(t, doc.get(base), 200, base+"/record.pdf", base+"/record.fhir.json", base+"/access", base+"/corrections")
 	// A practice admin reads the access report but may not export.
 	adm := s.person(t, "Pita Admin", &tn, "practice_admin")
 	a := s.agent(t)
 	a.signIn(adm)
 	want(t, a.get(base+"/access"), 200, "Exported the record")
+	if page := a.get(base); strings.Contains(page.body, "/record.pdf") || !strings.Contains(page.body, base+"/access") {
+		t.Error("the admin's patient page offers an export, or not the access report")
+	}
 	if r := a.get(base + "/record.pdf"); r.status != 403 {
 		t.Fatalf("admin exports: %d", r.status)
 	}

@@ -285,14 +285,18 @@ type ptPage struct {
 	SearchURL   string
 
 	// One person.
-	Person                          *ptView
-	CanEdit                         bool
-	CanBook                         bool
-	CanRefer                        bool
-	SaveURL                         string
-	Timeline                        []ptTimelineRow
-	IntroduceURL, ReferURL, BookURL string
-	Clinical                        *ptNotesView // notes and measure trends: measure.go
+	Person   *ptView
+	CanEdit  bool
+	CanBook  bool
+	CanRefer bool
+	// The person's record (HIPC rules 6 and 7): exports, who has seen it,
+	// corrections; each shown only to those whose roles allow it.
+	RecordURL                           string
+	CanExport, CanSeeAccess, CanCorrect bool
+	SaveURL                             string
+	Timeline                            []ptTimelineRow
+	IntroduceURL, ReferURL, BookURL     string
+	Clinical                            *ptNotesView // notes and measure trends: measure.go
 }
 
 type ptRow struct {
@@ -512,6 +516,8 @@ func (h *handler) ptRender(c *fiber.Ctx, status int, pt patient.Patient, f *form
 	p.CanBook = h.can(ctx, permAppointmentCreate)
 	p.CanRefer = h.can(ctx, permReferralCreate)
 	p.SaveURL, p.IntroduceURL, p.ReferURL, p.BookURL = base, base+"/introduce", base+"/refer", base+"/book"
+	p.RecordURL = base
+	p.CanExport, p.CanSeeAccess, p.CanCorrect = h.can(ctx, recordExport), h.can(ctx, recordAccess), h.can(ctx, recordCorrect)
 	p.Fields = ptBuildFields(f)
 	items, err := calendar.Timeline(ctx, h.DB, pt.ID)
 	if err != nil {

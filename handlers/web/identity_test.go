@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/tuhono/tuhono/models/onboarding"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -511,6 +512,22 @@ func TestTenantSettings(t *testing.T) {
 	want(t, got, 200, `value="1"`, `value="25"`, `value="60"`)
 	if strings.Contains(got.body, `name="mfa_required" checked`) {
 		t.Fatal("MFA requirement still on after turning it off")
+	}
+	// Health Coach co-signing and the privacy officer: a bad address is
+	// refused and changes nothing; a good one is kept with the switch.
+	want(t, br.post(page, url.Values{"support_contact_target_days": {"1"}, "default_session_minutes": {"25"},
+		"same_day_share_percent": {"60"}, "coach_cosign_required": {"on"}, "privacy_officer_email": {"not an address"}}),
+		422, "e-mail address, like privacy@practice.nz")
+	if set, _ := onboarding.GetSettings(tenants.WithTenant(context.Background(), a), s.env.DB); set.CoachCoSignRequired {
+		t.Fatal("a refused form switched co-signing on")
+	}
+	wantRedirect(t, br.post(page, url.Values{"support_contact_target_days": {"1"}, "default_session_minutes": {"25"},
+		"same_day_share_percent": {"60"}, "coach_cosign_required": {"on"}, "privacy_officer_email": {"privacy@practice.example"}}),
+		page+"?done=settings")
+	want(t, br.get(page), 200, `name="coach_cosign_required" checked`, `value="privacy@practice.example"`)
+	if set, _ := onboarding.GetSettings(tenants.WithTenant(context.Background(), a), s.env.DB); !set.CoachCoSignRequired ||
+		set.PrivacyOfficerEmail != "privacy@practice.example" {
+		t.Fatalf("settings after saving: %+v", set)
 	}
 	// With the requirement off, a HIP without MFA is no longer held back.
 	m, err := s.accounts.Member(tenants.WithTenant(context.Background(), a), hip.ID)

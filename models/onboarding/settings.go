@@ -3,6 +3,7 @@ package onboarding
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +26,12 @@ type Settings struct {
 	// SameDaySharePercent: the share of a HIP's day kept open for same-day
 	// warm handovers (about half in the model of care).
 	SameDaySharePercent int
+	// CoachCoSignRequired: Health Coach notes wait for a HIP's co-signature
+	// (a supervision choice of the practice; off by default).
+	CoachCoSignRequired bool
+	// PrivacyOfficerEmail is told of every break-glass access to a
+	// restricted note; empty: the practice's contact e-mail.
+	PrivacyOfficerEmail string
 }
 
 // DefaultSettings are what a tenant has until it changes them.
@@ -36,6 +43,8 @@ type settingsRow struct {
 	DefaultSessionMinutes    int
 	SameDaySharePercent      int
 	MFARequired              bool `gorm:"column:mfa_required"`
+	CoachCosignRequired      bool
+	PrivacyOfficerEmail      *string
 	UpdatedAt                time.Time
 }
 
@@ -53,6 +62,11 @@ func (s Settings) Validate() error {
 	if s.SameDaySharePercent < 0 || s.SameDaySharePercent > 100 {
 		f.Add("same_day_share_percent", "choose from 0 to 100 per cent")
 	}
+	if e := s.PrivacyOfficerEmail; e != "" {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || len(e) > 254 {
+			f.Add("privacy_officer_email", "enter one e-mail address, like privacy@practice.nz")
+		}
+	}
 	return f.Err()
 }
 
@@ -67,8 +81,13 @@ func GetSettings(ctx context.Context, d *db.DB) (Settings, error) {
 		return DefaultSettings, nil
 	}
 	r := rows[0]
-	return Settings{MFARequired: r.MFARequired, SupportContactTargetDays: r.SupportContactTargetDays,
-		DefaultSessionMinutes: r.DefaultSessionMinutes, SameDaySharePercent: r.SameDaySharePercent}, nil
+	out := Settings{MFARequired: r.MFARequired, SupportContactTargetDays: r.SupportContactTargetDays,
+		DefaultSessionMinutes: r.DefaultSessionMinutes, SameDaySharePercent: r.SameDaySharePercent,
+		CoachCoSignRequired: r.CoachCosignRequired}
+	if r.PrivacyOfficerEmail != nil {
+		out.PrivacyOfficerEmail = *r.PrivacyOfficerEmail
+	}
+	return out, nil
 }
 
 // SaveSettings stores the settings of the tenant in ctx and records who
@@ -78,16 +97,24 @@ func SaveSettings(ctx context.Context, d *db.DB, actor uuid.UUID, s Settings) er
 		return fmt.Errorf("onboarding.SaveSettings: %w", err)
 	}
 	err := d.InTenant(ctx, func(tx *db.Tx) error {
+		var officer any
+		if s.PrivacyOfficerEmail != "" {
+			officer = s.PrivacyOfficerEmail
+		}
 		if err := tx.Exec(`INSERT INTO tenant_settings (tenant_id, support_contact_target_days, default_session_minutes,
-				same_day_share_percent, mfa_required, updated_at) VALUES (?, ?, ?, ?, ?, now())
+				same_day_share_percent, mfa_required, coach_cosign_required, privacy_officer_email, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, now())
 			ON CONFLICT (tenant_id) DO UPDATE SET support_contact_target_days = EXCLUDED.support_contact_target_days,
 				default_session_minutes = EXCLUDED.default_session_minutes, same_day_share_percent = EXCLUDED.same_day_share_percent,
-				mfa_required = EXCLUDED.mfa_required, updated_at = now()`,
-			tx.Tenant.ID, s.SupportContactTargetDays, s.DefaultSessionMinutes, s.SameDaySharePercent, s.MFARequired).Error; err != nil {
+				mfa_required = EXCLUDED.mfa_required, coach_cosign_required = EXCLUDED.coach_cosign_required,
+				privacy_officer_email = EXCLUDED.privacy_officer_email, updated_at = now()`,
+			tx.Tenant.ID, s.SupportContactTargetDays, s.DefaultSessionMinutes, s.SameDaySharePercent, s.MFARequired,
+			s.CoachCoSignRequired, officer).Error; err != nil {
 			return err
 		}
 		return audit.Record(tx, audit.Event{Action: "tenant.settings", ActorUserID: actor, Object: "tenant",
-			ObjectID: tx.Tenant.ID.String(), Detail: map[string]string{"mfa_required": fmt.Sprint(s.MFARequired)}})
+			ObjectID: tx.Tenant.ID.String(), Detail: map[string]string{"mfa_required": fmt.Sprint(s.MFARequired),
+				"coach_cosign_required": fmt.Sprint(s.CoachCoSignRequired)}})
 	})
 	if err != nil {
 		return fmt.Errorf("onboarding.SaveSettings: %w", err)

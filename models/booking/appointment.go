@@ -332,22 +332,6 @@ func patientExists(tx *db.Tx, id uuid.UUID) error {
 	return nil
 }
 
-type membership struct{ Has bool }
-
-// memberHas reports whether the user is an active member of the tenant, and
-// whether they hold any of the roles.
-func memberHas(tx *db.Tx, userID uuid.UUID, roles ...string) (member, has bool, err error) {
-	var rows []membership
-	if err := tx.Raw(`SELECT roles && ?::text[] AS has FROM memberships WHERE user_id = ? AND status = 'active'`,
-		pq.StringArray(roles), userID).Scan(&rows).Error; err != nil {
-		return false, false, err
-	}
-	if len(rows) == 0 {
-		return false, false, nil
-	}
-	return true, rows[0].Has, nil
-}
-
 // patientOverlaps lists the person's live appointments (their own, or a group
 // they attend) overlapping [start, end), other than except.
 func patientOverlaps(tx *db.Tx, patientID uuid.UUID, start, end time.Time, except uuid.UUID) ([]Warning, error) {

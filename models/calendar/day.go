@@ -28,18 +28,6 @@ type DayView struct {
 	Waiting []Entry
 }
 
-// Live lists the appointments that still take time (not cancelled, not
-// over).
-func (d DayView) Live() []Entry {
-	var out []Entry
-	for _, e := range d.Appointments {
-		if e.Status.Live() {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // Day reads a practitioner's day: their schedule blocks (schedule.Expand),
 // their appointments with each person's name, the open time still free and
 // who is waiting. A practitioner who is not a member here is not found.

@@ -3,10 +3,11 @@ package note
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/tuhono/tuhono/models/text"
 
 	"github.com/tuhono/tuhono/models/fault"
 )
@@ -56,14 +57,14 @@ func (b Body) clean(t Template) (Body, error) {
 			f.Add("fields."+k, "is not a field of the "+t.Name)
 			continue
 		}
-		v, msg := cleanText(v, MaxFieldRunes)
+		v, msg := text.Clean(v, MaxFieldRunes)
 		if msg != "" {
 			f.Add("fields."+k, msg)
 			continue
 		}
 		switch fl.Kind {
 		case FieldChoice:
-			if v != "" && !contains(fl.Choices, v) {
+			if v != "" && !slices.Contains(fl.Choices, v) {
 				f.Add("fields."+k, "choose one of: "+strings.Join(fl.Choices, ", "))
 			}
 		case FieldFlag:
@@ -75,7 +76,7 @@ func (b Body) clean(t Template) (Body, error) {
 			out.Fields[k] = v
 		}
 	}
-	text, msg := cleanText(b.FreeText, MaxFreeTextRunes)
+	text, msg := text.Clean(b.FreeText, MaxFreeTextRunes)
 	if msg != "" {
 		f.Add("free_text", msg)
 	}
@@ -107,25 +108,4 @@ func unmarshalBody(p []byte) (Body, error) {
 		b.Fields = map[string]string{}
 	}
 	return b, nil
-}
-
-// cleanText trims and NFC-normalises s, or says what is wrong with it.
-func cleanText(s string, max int) (string, string) {
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		return "", "must be valid text without NUL characters"
-	}
-	s = norm.NFC.String(strings.TrimSpace(s))
-	if n := utf8.RuneCountInString(s); n > max {
-		return "", fmt.Sprintf("must be at most %d characters (it has %d)", max, n)
-	}
-	return s, ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

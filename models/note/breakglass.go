@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tuhono/tuhono/models/text"
+
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/models/audit"
@@ -43,7 +45,7 @@ func BreakGlass(ctx context.Context, d *db.DB, v Viewer, noteID uuid.UUID, reaso
 	if !breakGlassEligible(v.Roles) {
 		return Grant{}, wrap("BreakGlass", fault.New(fault.KindForbidden, "only clinicians may use break-glass", nil))
 	}
-	reason, msg := cleanText(reason, 500)
+	reason, msg := text.Clean(reason, 500)
 	if msg == "" && len([]rune(reason)) < 10 {
 		msg = "give the clinical reason (at least 10 characters)"
 	}
@@ -129,7 +131,7 @@ func ReviewQueue(ctx context.Context, d *db.DB) ([]Grant, error) {
 // Review closes a break-glass access with the reviewer's comment. Nobody
 // reviews their own access; a grant is reviewed once.
 func Review(ctx context.Context, d *db.DB, v Viewer, grantID uuid.UUID, comment string) (Grant, error) {
-	comment, msg := cleanText(comment, 1000)
+	comment, msg := text.Clean(comment, 1000)
 	if msg == "" && comment == "" {
 		msg = "write what the review found"
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/tuhono/tuhono/models/text"
+
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/models/audit"
@@ -68,7 +70,7 @@ func Sign(ctx context.Context, d *db.DB, k *keys.Keyring, v Viewer, id uuid.UUID
 // EnterInError retracts a signed note: it stays, marked, for the record and
 // for auditors. Only its author does it, with a reason.
 func EnterInError(ctx context.Context, d *db.DB, v Viewer, id uuid.UUID, reason string) (Meta, error) {
-	reason, msg := cleanText(reason, 500)
+	reason, msg := text.Clean(reason, 500)
 	if msg == "" && reason == "" {
 		msg = "say why the note is entered in error"
 	}
@@ -106,17 +108,17 @@ var writers = []string{"hip", "health_coach", "support_worker"}
 
 // AddAddendum adds text to a signed note, with a reason. The writer must be
 // able to read the note's body and hold a role that writes notes.
-func AddAddendum(ctx context.Context, d *db.DB, k *keys.Keyring, v Viewer, noteID uuid.UUID, reason, text string) (Addendum, error) {
+func AddAddendum(ctx context.Context, d *db.DB, k *keys.Keyring, v Viewer, noteID uuid.UUID, reason, body string) (Addendum, error) {
 	var f fault.Fields
-	reason, msg := cleanText(reason, 500)
+	reason, msg := text.Clean(reason, 500)
 	if msg == "" && reason == "" {
 		msg = "say why the addendum is added"
 	}
 	if msg != "" {
 		f.Add("reason", msg)
 	}
-	text, msg = cleanText(text, MaxFreeTextRunes)
-	if msg == "" && text == "" {
+	body, msg = text.Clean(body, MaxFreeTextRunes)
+	if msg == "" && body == "" {
 		msg = "write the addendum"
 	}
 	if msg != "" {
@@ -143,7 +145,7 @@ func AddAddendum(ctx context.Context, d *db.DB, k *keys.Keyring, v Viewer, noteI
 		if err != nil {
 			return err
 		}
-		sealed, err := k.Seal(ctx, tx, keys.AAD("note_addenda", id, "body"), []byte(text))
+		sealed, err := k.Seal(ctx, tx, keys.AAD("note_addenda", id, "body"), []byte(body))
 		if err != nil {
 			return err
 		}
@@ -152,7 +154,7 @@ func AddAddendum(ctx context.Context, d *db.DB, k *keys.Keyring, v Viewer, noteI
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING created_at`, tx.Tenant.ID, id, noteID, v.UserID, reason, sealed).Scan(&at).Error; err != nil {
 			return err
 		}
-		a = Addendum{ID: id, NoteID: noteID, AuthorID: v.UserID, Reason: reason, Text: text, CreatedAt: at}
+		a = Addendum{ID: id, NoteID: noteID, AuthorID: v.UserID, Reason: reason, Text: body, CreatedAt: at}
 		return record(tx, v, ActionAddendum, m, audit.OutcomeOK, reason)
 	})
 	return a, wrap("AddAddendum", err)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tuhono/tuhono/models/text"
+
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/models/audit"
@@ -130,7 +132,7 @@ func (c *Contact) validate(now time.Time) error {
 		f.Add("outcome", "choose reached, no answer, left a message or wrong number")
 	}
 	var msg string
-	if c.Note, msg = cleanText(c.Note, maxNote); msg != "" {
+	if c.Note, msg = text.Clean(c.Note, maxNote); msg != "" {
 		f.Add("note", msg)
 	}
 	return f.Err()
@@ -144,7 +146,7 @@ func Close(ctx context.Context, d *db.DB, actor, id uuid.UUID, outcome Outcome, 
 	if !slices.Contains(Outcomes, outcome) {
 		f.Add("outcome", "choose an outcome")
 	}
-	note, msg := cleanText(note, maxNote)
+	note, msg := text.Clean(note, maxNote)
 	if msg != "" {
 		f.Add("note", msg)
 	}

@@ -6,11 +6,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tuhono/tuhono/models/text"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/tuhono/tuhono/models/audit"
 	"github.com/tuhono/tuhono/models/db"
@@ -153,7 +153,7 @@ func (n *NewReferral) Validate(now time.Time) error {
 		seen[x] = true
 	}
 	var msg string
-	if n.Note, msg = cleanText(n.Note, maxNote); msg != "" {
+	if n.Note, msg = text.Clean(n.Note, maxNote); msg != "" {
 		f.Add("note", msg)
 	}
 	if !n.Consent {
@@ -163,19 +163,6 @@ func (n *NewReferral) Validate(now time.Time) error {
 		f.Add("consent_at", "consent cannot be recorded in the future")
 	}
 	return f.Err()
-}
-
-// cleanText trims and NFC-normalises free text, refusing NUL, invalid UTF-8
-// and text past max runes.
-func cleanText(s string, max int) (string, string) {
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		return s, "must be valid text"
-	}
-	s = norm.NFC.String(strings.TrimSpace(s))
-	if utf8.RuneCountInString(s) > max {
-		return s, fmt.Sprintf("use up to %d characters", max)
-	}
-	return s, ""
 }
 
 // DueBy is the last day for first contact: the referral's calendar day in the

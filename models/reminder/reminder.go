@@ -100,17 +100,7 @@ func loadSettings(tx *db.Tx) (settings, error) {
 	return rows[0], nil
 }
 
-func loadContact(tx *db.Tx, patientID uuid.UUID) (contact, bool, error) {
-	var rows []contact
-	err := tx.Raw(`SELECT phone, email, sms_consent, email_consent, reminders_opt_out
-		FROM patients WHERE id = ?`, patientID).Scan(&rows).Error
-	if err != nil || len(rows) == 0 {
-		return contact{}, false, err
-	}
-	return rows[0], true, nil
-}
-
-// loadAll is now, loadContact and loadSettings in one statement: every
+// loadAll is now, the person's contact and loadSettings in one statement: every
 // booking pays for it, so it costs one round trip, not three. ok is false
 // when the person is not found.
 func loadAll(tx *db.Tx, patientID uuid.UUID) (at time.Time, c contact, s settings, ok bool, err error) {

@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tuhono/tuhono/models/text"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/tuhono/tuhono/models/audit"
 	"github.com/tuhono/tuhono/models/booking"
@@ -159,21 +159,10 @@ func (n *NewEntry) Validate() error {
 		seen[p] = true
 	}
 	var msg string
-	if n.Note, msg = cleanText(n.Note, maxNote); msg != "" {
+	if n.Note, msg = text.Clean(n.Note, maxNote); msg != "" {
 		f.Add("note", msg)
 	}
 	return f.Err()
-}
-
-func cleanText(s string, max int) (string, string) {
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		return s, "must be valid text"
-	}
-	s = norm.NFC.String(strings.TrimSpace(s))
-	if utf8.RuneCountInString(s) > max {
-		return s, fmt.Sprintf("use up to %d characters", max)
-	}
-	return s, ""
 }
 
 // Add puts a person on the list of the tenant in ctx. A foreign patient or
@@ -278,7 +267,7 @@ func Get(ctx context.Context, d *db.DB, id uuid.UUID) (Entry, error) {
 
 // Withdraw takes an open entry off the list, with the reason.
 func Withdraw(ctx context.Context, d *db.DB, actor, id uuid.UUID, reason string) (Entry, error) {
-	reason, msg := cleanText(reason, 500)
+	reason, msg := text.Clean(reason, 500)
 	if msg == "" && reason == "" {
 		msg = "say why, in up to 500 characters"
 	}

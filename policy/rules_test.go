@@ -87,7 +87,7 @@ func TestTemplatesAreWellFormed(t *testing.T) {
 			t.Errorf("action %s belongs to no object", a)
 		}
 	}
-	if len(Objects()) != 16 || len(Roles()) != 10 {
+	if len(Objects()) != 18 || len(Roles()) != 10 {
 		t.Errorf("%d objects and %d roles: update the docs and this test if that is meant", len(Objects()), len(Roles()))
 	}
 }
@@ -175,7 +175,10 @@ func TestDomainRules(t *testing.T) {
 		{"practice_admin", "tenant", "settings", true},
 		{"practice_admin", "billing", "update", true},
 		{"practice_admin", "audit", "read", true},
-		{"practice_admin", "report", "read", false},
+		{"practice_admin", "report", "read", true},
+		{"practice_admin", "report.exact", "read", false},
+		{"hip", "report.exact", "read", true},
+		{"pho_admin", "report.exact", "read", false},
 		{"pho_admin", "report", "export", true},
 		{"pho_admin", "contract", "read", true},
 		{"pho_admin", "contract", "update", false},

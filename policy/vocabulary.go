@@ -58,6 +58,11 @@ var objects = []struct {
 	{"outcome", []string{"read", "create", "update"}},
 	{"contract", []string{"read", "create", "update"}},
 	{"report", []string{"read", "export"}},
+	// report.exact: a practice's own figures unrounded and unsuppressed,
+	// for its staff with clinical access (issue 7, item 4).
+	{"report.exact", []string{"read"}},
+	// workforce: FTE per practitioner, service line and period, and leave.
+	{"workforce", []string{"read", "update"}},
 	{"report.publish", []string{"create", "delete"}},
 	{"billing", []string{"read", "update"}},
 	{"audit", []string{"read"}},

@@ -40,6 +40,9 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "scale" {
 		return scaleCommand(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "reports" {
+		return reportsCommand(args[1:], stdout, stderr)
+	}
 	return run(args, stdout, stderr)
 }
 

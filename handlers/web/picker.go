@@ -10,6 +10,7 @@ import (
 
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/contract"
 	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/tenants"
@@ -22,6 +23,9 @@ type pickerPage struct {
 	// Regions the person administers, and the platform for its operator.
 	Regions  []navItem
 	Platform bool
+	// Funders are the funder portals the person may use ("Funder portal —
+	// Health New Zealand").
+	Funders []navItem
 }
 
 type choice struct {
@@ -40,19 +44,32 @@ func (h *handler) picker(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	regions, err := h.orgRegions(c, sess.User.ID)
+	grants, err := h.orgGrants(c, sess.User.ID)
+	if err != nil {
+		return err
+	}
+	regions, err := h.orgRegions(c, grants)
+	if err != nil {
+		return err
+	}
+	funders, err := h.orgFunders(c, grants)
 	if err != nil {
 		return err
 	}
 	platform := h.platformOperator(sess.User.ID)
-	if len(list) == 1 && len(regions) == 0 && !platform {
+	if len(list) == 1 && len(regions) == 0 && len(funders) == 0 && !platform {
 		return h.enter(c, sess, list[0].Tenant)
+	}
+	// A funder's person usually works nowhere else: straight to the portal.
+	if len(list) == 0 && len(regions) == 0 && len(funders) == 1 && !platform {
+		return redirect(c, funders[0].Href)
 	}
 	p := pickerPage{
 		layout:   h.page(c, "Choose where to work", "Choose the practice or PHO to work in.", "/tenants"),
 		CSRF:     httpx.CSRFToken(c),
 		Regions:  regions,
 		Platform: platform,
+		Funders:  funders,
 	}
 	for _, ch := range list {
 		p.Choices = append(p.Choices, choice{Name: ch.Tenant.Name, Slug: ch.Tenant.Slug, Kind: kindLabels[ch.Tenant.Kind],
@@ -126,18 +143,18 @@ func (h *handler) enter(c *fiber.Ctx, sess account.Session, t tenants.Tenant) er
 
 func tenantPath(slug, rest string) string { return "/t/" + slug + rest }
 
-// orgRegions are links to the regions the person administers: one query for
-// their organisation grants, and a second, for the regions' names, only when
-// they have a region grant.
-func (h *handler) orgRegions(c *fiber.Ctx, user uuid.UUID) ([]navItem, error) {
+// orgGrants are the person's organisation grants (region, funder,
+// platform): one query, which the picker's links are made from.
+func (h *handler) orgGrants(c *fiber.Ctx, user uuid.UUID) ([]account.OrgGrant, error) {
 	if h.Accounts == nil || h.DB == nil {
 		return nil, nil
 	}
-	ctx := httpx.Context(c)
-	grants, err := h.Accounts.OrgGrants(ctx, user)
-	if err != nil {
-		return nil, err
-	}
+	return h.Accounts.OrgGrants(httpx.Context(c), user)
+}
+
+// orgRegions are links to the regions the person administers: a query for
+// the regions' names only when they have a region grant.
+func (h *handler) orgRegions(c *fiber.Ctx, grants []account.OrgGrant) ([]navItem, error) {
 	ids := map[string]bool{}
 	for _, g := range grants {
 		if id, ok := strings.CutPrefix(g.Domain, "region:"); ok && g.Role == "regional_admin" {
@@ -147,7 +164,7 @@ func (h *handler) orgRegions(c *fiber.Ctx, user uuid.UUID) ([]navItem, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	all, err := onboarding.Regions(ctx, h.DB)
+	all, err := onboarding.Regions(httpx.Context(c), h.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +172,32 @@ func (h *handler) orgRegions(c *fiber.Ctx, user uuid.UUID) ([]navItem, error) {
 	for _, r := range all {
 		if ids[r.ID.String()] {
 			out = append(out, navItem{Mi: "Rohe", En: r.Name, Href: "/regions/" + r.Slug})
+		}
+	}
+	return out, nil
+}
+
+// orgFunders are links to the funder portals the person holds the funder
+// role in: a query for the funders' names only when they have a funder
+// grant.
+func (h *handler) orgFunders(c *fiber.Ctx, grants []account.OrgGrant) ([]navItem, error) {
+	ids := map[string]bool{}
+	for _, g := range grants {
+		if id, ok := strings.CutPrefix(g.Domain, "funder:"); ok && g.Role == "funder" {
+			ids[id] = true
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	all, err := contract.Funders(httpx.Context(c), h.DB)
+	if err != nil {
+		return nil, err
+	}
+	var out []navItem
+	for _, f := range all {
+		if ids[f.ID.String()] {
+			out = append(out, navItem{En: "Funder portal — " + f.Name, Href: "/funders/" + f.Slug})
 		}
 	}
 	return out, nil

@@ -48,6 +48,7 @@ type Route struct {
 	Public       bool
 	Region       bool // /regions/:region/…: the Perm in that region's domain
 	Platform     bool // the Perm on the platform
+	Funder       bool // /funders/:funder/…: the Perm in that funder's domain
 }
 
 // access is what a route asks of the caller before its handler runs.
@@ -60,6 +61,7 @@ const (
 	member                 // signedIn, a live member of /t/:tenant, and the route's Perm
 	regional               // signedIn, and the route's Perm in /regions/:region (a regional admin there, or the platform)
 	platform               // signedIn, and the route's Perm on the platform (the platform operator)
+	funding                // signedIn, and the route's Perm in /funders/:funder (the funder's people, or the platform)
 )
 
 type page struct {
@@ -86,7 +88,8 @@ var (
 // member, regional or platform route without a Perm does not exist: App
 // refuses to start.
 var table = slices.Concat(identityPages, regionPages, importPages, practicePages, phoPages,
-	patientPages, calendarPages, handoverPages, referralPages, schedulePages, notePages, inboxPages)
+	patientPages, calendarPages, handoverPages, referralPages, schedulePages, notePages, inboxPages,
+	contractPages, workforcePages, reportPages, funderPages, dashboardPages)
 
 var identityPages = []page{
 	// Sign-in and out: signin.go, mfa.go, signout.go
@@ -143,7 +146,7 @@ func Routes() []Route {
 	out := make([]Route, len(table))
 	for i, p := range table {
 		out[i] = Route{Method: p.method, Path: p.path, Perm: p.perm, Tenant: p.access == member, Public: p.access == anyone,
-			Region: p.access == regional, Platform: p.access == platform}
+			Region: p.access == regional, Platform: p.access == platform, Funder: p.access == funding}
 	}
 	return out
 }
@@ -175,7 +178,7 @@ func (s *Site) App(r fiber.Router, d Deps) {
 				panic(fmt.Sprintf("web.App: tenant route %s %s has no permission", p.method, p.path))
 			}
 			chain = append(chain, d.Sessions.RequireSignIn, d.Frame.Tenant, d.Frame.Guard(p.perm))
-		case regional, platform:
+		case regional, platform, funding:
 			if p.perm.Object == "" || p.perm.Action == "" {
 				panic(fmt.Sprintf("web.App: route %s %s has no permission", p.method, p.path))
 			}

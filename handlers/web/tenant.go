@@ -48,6 +48,12 @@ func (h *handler) tenantPage(c *fiber.Ctx, title, path string) layout {
 	if h.can(ctx, auditRead) {
 		nav = append(nav, navItem{En: "Activity", Href: tenantPath(t.Slug, "/activity")})
 	}
+	if h.can(ctx, httpx.Perm{Object: "report", Action: "read"}) {
+		nav = append(nav, navItem{Mi: "Pūrongo", En: "Reports", Href: tenantPath(t.Slug, "/reports")})
+	}
+	if h.can(ctx, httpx.Perm{Object: "workforce", Action: "read"}) {
+		nav = append(nav, navItem{En: "Workforce", Href: tenantPath(t.Slug, "/workforce")})
+	}
 	nav = append(nav, navItem{En: "API tokens", Href: tenantPath(t.Slug, "/tokens")})
 	if t.Kind == tenants.KindPHO && h.can(ctx, tenantRead) {
 		nav = append(nav, navItem{Mi: "Ngā whare haumanu", En: "Practices", Href: tenantPath(t.Slug, "/practices")})

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/contract"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/onboarding"
@@ -45,7 +46,7 @@ type person struct {
 	org         *account.OrgGrant
 }
 
-func people(region tenants.Region) []person {
+func people(region tenants.Region, funder contract.Funder) []person {
 	return []person{
 		{email: "gp@harbourside.example", name: "Dr Aroha Ngata", tenantRoles: map[string][]string{"harbourside": {"gp"}}},
 		{email: "nurse@harbourside.example", name: "Mele Tupou", tenantRoles: map[string][]string{"harbourside": {"nurse"}}},
@@ -56,6 +57,7 @@ func people(region tenants.Region) []person {
 		{email: "admin@totara.example", name: "Hana Parata", tenantRoles: map[string][]string{"totara-whanau": {"practice_admin"}}},
 		{email: "pho@kowhai.example", name: "Ravi Singh", tenantRoles: map[string][]string{"kowhai-pho": {"pho_admin"}}},
 		{email: "region@demo.example", name: "Kiri Walker", org: &account.OrgGrant{Role: "regional_admin", Domain: "region:" + region.ID.String()}},
+		{email: "funder@demo.example", name: "Mereana Funder", org: &account.OrgGrant{Role: "funder", Domain: funder.Domain()}},
 		{email: "operator@demo.example", name: "Platform Operator", org: &account.OrgGrant{Role: "platform_operator", Domain: "platform"}},
 	}
 }
@@ -81,7 +83,11 @@ func Seed(ctx context.Context, d *db.DB, accounts *account.Service, links Links)
 	if created {
 		password = Password()
 	}
-	for _, p := range people(demo.Region) {
+	funder, err := demoFunderFor(ctx, d)
+	if err != nil {
+		return Seeded{}, "", fmt.Errorf("demo.Seed: %w", err)
+	}
+	for _, p := range people(demo.Region, funder) {
 		out.People = append(out.People, Person{Email: p.email, Name: p.name, Roles: describe(p, bySlug)})
 		if !created {
 			continue
@@ -107,6 +113,11 @@ func Seed(ctx context.Context, d *db.DB, accounts *account.Service, links Links)
 	}
 	if err := seedHistory(ctx, d, accounts, bySlug); err != nil {
 		return Seeded{}, "", fmt.Errorf("demo.Seed: %w", err)
+	}
+	if created {
+		if err := seedFunding(ctx, d, accounts, demo.Region, funder, bySlug); err != nil {
+			return Seeded{}, "", fmt.Errorf("demo.Seed: funding: %w", err)
+		}
 	}
 	return out, password, nil
 }

@@ -208,6 +208,9 @@ CREATE POLICY report_stale_tenant ON report_stale
     WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 GRANT SELECT, INSERT, DELETE ON report_stale TO tuhono_app;
 
+-- The rebuild asks which appointment a queued handover became.
+CREATE INDEX handovers_appointment ON handovers (tenant_id, appointment_id) WHERE appointment_id IS NOT NULL;
+
 -- The NZ fiscal quarter of a local date: FY named by the year it ends in.
 CREATE FUNCTION report_quarter(d date) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT 'FY' || (extract(year FROM d)::int + CASE WHEN extract(month FROM d) >= 7 THEN 1 ELSE 0 END)
@@ -422,6 +425,7 @@ DROP FUNCTION report_appointments_mark();
 DROP FUNCTION report_appointments_inserted();
 DROP FUNCTION report_mark(uuid, timestamptz, timestamptz);
 DROP FUNCTION report_quarter(date);
+DROP INDEX handovers_appointment;
 DROP TABLE report_stale;
 DROP TABLE report_facts;
 DROP TABLE workforce_leave;

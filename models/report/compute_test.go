@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/db/dbtest"
 	"github.com/tuhono/tuhono/models/report"
+	"github.com/tuhono/tuhono/models/report/protect"
 	"github.com/tuhono/tuhono/tenants"
 )
 
@@ -376,6 +378,17 @@ func TestComputeKnownAnswers(t *testing.T) {
 	// Support Worker session.
 	if c, ok := cells[report.Key{Practice: A, Line: hip, Measure: report.MPeopleSeen, Dim: "youth", Group: "yes"}]; ok {
 		t.Errorf("HIP youth seen = %v, want no cell", c.Figure)
+	}
+
+	// Published, the same report holds no count of people from 1 to 5:
+	// every one of these small figures is suppressed.
+	protect.Apply(r, protect.Rules{Threshold: 6, Rounding: true, Seed: "known answers"})
+	for _, c := range r.Cells {
+		if m, _ := report.MetricByID(c.Measure); m.Kind == report.People {
+			if n, err := strconv.Atoi(c.Shown); err == nil && n >= 1 && n <= 5 {
+				t.Errorf("%+v published as %q", c.Key, c.Shown)
+			}
+		}
 	}
 
 	// The months: July has A1, A8, A11 for the HIP; June (FY2026 Q4) has

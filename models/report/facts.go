@@ -96,6 +96,14 @@ func rebuild(tx *db.Tx, practice uuid.UUID, q Period) error {
 	// that whether a person is new can look back that far, and without an
 	// end, so that an introduction can find the session that followed it.
 	from := q.Start.AddDate(-1, 0, -3)
+	// The parts are small per practice, but the planner cannot see their
+	// sizes through the row-level security filter (it guesses one row) and
+	// would loop over one for each row of another: hash them instead.
+	// JIT compiling this statement costs seconds (it is planned as costly,
+	// being many parts) against tens of milliseconds to run it.
+	if err := tx.Exec(`SET LOCAL enable_nestloop = off; SET LOCAL jit = off`).Error; err != nil {
+		return err
+	}
 	return tx.Exec(factsSQL, sql{
 		"t": practice, "quarter": q.Label, "labels": pq.StringArray(labels), "los": pq.StringArray(los),
 		"his": pq.StringArray(his), "from": from, "lo": q.Start.AddDate(0, 0, -3), "hi": q.End.AddDate(0, 0, 3),

@@ -23,23 +23,14 @@ import (
 // nothing to do, and a change committed meanwhile marks the quarter again.
 func Refresh(ctx context.Context, d *db.DB, practices []uuid.UUID) error {
 	for _, id := range practices {
-		if err := refreshPractice(ctx, d, id, nil); err != nil {
+		if err := refreshPractice(ctx, d, id); err != nil {
 			return fmt.Errorf("report.Refresh: %w", err)
 		}
 	}
 	return nil
 }
 
-// RebuildQuarter marks a quarter of a practice stale and rebuilds it at once:
-// for loading history (the demo, the load driver) and for tests.
-func RebuildQuarter(ctx context.Context, d *db.DB, practice uuid.UUID, quarter Period) error {
-	if err := refreshPractice(ctx, d, practice, []string{quarter.Quarter().Label}); err != nil {
-		return fmt.Errorf("report.RebuildQuarter: %w", err)
-	}
-	return nil
-}
-
-func refreshPractice(ctx context.Context, d *db.DB, practice uuid.UUID, also []string) error {
+func refreshPractice(ctx context.Context, d *db.DB, practice uuid.UUID) error {
 	tctx := tenants.WithTenant(ctx, tenants.Tenant{ID: practice})
 	return d.InTenant(tctx, func(tx *db.Tx) error {
 		var quarters []string
@@ -64,10 +55,6 @@ func refreshPractice(ctx context.Context, d *db.DB, practice uuid.UUID, also []s
 					todo[n.Label] = n
 				}
 			}
-		}
-		for _, label := range also {
-			q, _ := ParsePeriod(label)
-			todo[label] = q
 		}
 		for _, label := range slices.Sorted(maps.Keys(todo)) {
 			if err := rebuild(tx, practice, todo[label]); err != nil {

@@ -246,16 +246,3 @@ func MetricByID(id string) (Metric, bool) {
 	}
 	return Metric{}, false
 }
-
-// AppliesTo reports whether the metric is computed for a service line.
-func (m Metric) AppliesTo(line string) bool {
-	if m.Lines == nil {
-		return true
-	}
-	for _, l := range m.Lines {
-		if l == line {
-			return true
-		}
-	}
-	return false
-}

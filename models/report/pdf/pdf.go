@@ -15,8 +15,9 @@ import (
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 
-	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/report"
+	"github.com/tuhono/tuhono/models/report/export"
+	"github.com/tuhono/tuhono/models/report/protect"
 )
 
 // The Go fonts cover WGL4, so the macrons of te reo Māori print; the PDF
@@ -36,8 +37,6 @@ const (
 	nationalTarget = 0.80
 	// topPractices keeps the paper to four pages at regional scale.
 	topPractices = 15
-	// defaultThreshold is protect.RulesFor's when a contract sets none.
-	defaultThreshold = 6
 )
 
 var nzTime = mustZone("Pacific/Auckland")
@@ -54,8 +53,7 @@ func mustZone(name string) *time.Location {
 // unprotected report.
 func Write(w io.Writer, r *report.Report) error {
 	if r == nil || !r.Protected {
-		return fmt.Errorf("pdf.Write: %w", fault.New(fault.KindConflict,
-			"a report is written only after its privacy rules have been applied", nil))
+		return fmt.Errorf("pdf.Write: %w", export.ErrUnprotected)
 	}
 	p := &paper{pdf: newDoc(r), r: r, cells: r.Index()}
 	p.headlinePage()
@@ -445,12 +443,8 @@ func orDash(s string) string {
 	return s
 }
 
-func threshold(c report.Contract) int {
-	if c.Threshold > 0 {
-		return c.Threshold
-	}
-	return defaultThreshold
-}
+// threshold is the one the report was protected with (the notes state it).
+func threshold(c report.Contract) int { return protect.RulesFor(c, report.Period{}).Threshold }
 
 func privacyRule(c report.Contract) string {
 	s := fmt.Sprintf("Privacy: only counts of groups are shown. Counts of people below %d are suppressed (S), with further "+

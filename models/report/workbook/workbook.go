@@ -15,8 +15,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/report"
+	"github.com/tuhono/tuhono/models/report/export"
+	"github.com/tuhono/tuhono/models/report/protect"
 )
 
 // The sheets, in the order funders see them.
@@ -27,10 +28,6 @@ const (
 	sheetTrend     = "Trend"
 	sheetNotes     = "Notes"
 )
-
-// defaultThreshold is protect.RulesFor's threshold when a contract sets none;
-// the notes must state the rule that was applied.
-const defaultThreshold = 6
 
 // nzTime is where the as-of time is shown: the reader is in Aotearoa.
 var nzTime = mustZone("Pacific/Auckland")
@@ -67,8 +64,7 @@ var practiceMeasures = []string{report.MPeopleSeen, report.MSessions, report.MNe
 // Write writes the report as an XLSX workbook. Refuses an unprotected report.
 func Write(w io.Writer, r *report.Report) error {
 	if r == nil || !r.Protected {
-		return fmt.Errorf("workbook.Write: %w", fault.New(fault.KindConflict,
-			"a report is written only after its privacy rules have been applied", nil))
+		return fmt.Errorf("workbook.Write: %w", export.ErrUnprotected)
 	}
 	f := excelize.NewFile()
 	defer f.Close()
@@ -446,12 +442,8 @@ func columnName(m report.Metric) string {
 	return m.Name
 }
 
-func threshold(c report.Contract) int {
-	if c.Threshold > 0 {
-		return c.Threshold
-	}
-	return defaultThreshold
-}
+// threshold is the one the report was protected with (the notes state it).
+func threshold(c report.Contract) int { return protect.RulesFor(c, report.Period{}).Threshold }
 
 func privacyRule(c report.Contract) string {
 	s := fmt.Sprintf("Counts of people below %d are suppressed (S), with further cells suppressed where a total "+

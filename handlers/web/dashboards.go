@@ -2,7 +2,9 @@ package web
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"html/template"
 	"slices"
 	"strconv"
@@ -139,21 +141,21 @@ func (h *handler) tenantDashboard(c *fiber.Ctx) error {
 		p.Empty = "No practice is under this PHO yet, so there is nothing to report."
 		return h.render(c, fiber.StatusOK, pageDashboard, p)
 	}
-	rpt, err := report.Compute(ctx, h.DB, "report dashboard of "+t.Slug, scope, f.Period)
-	if err != nil {
-		return err
-	}
 	// Exact figures only for a practice's own staff with clinical access,
 	// and only once they have passed the MFA their tenant asks for: small
 	// unrounded counts can point at a person.
 	actor, _ := tenants.ActorFrom(ctx)
-	if t.Kind == tenants.KindPractice && !actor.MFAMissing && h.can(ctx, reportExact) {
-		protect.Exact(rpt)
-		p.Exact = true
-	} else {
-		protect.Apply(rpt, protect.Rules{Threshold: dashboardThreshold, Rounding: true, Seed: "tenant:" + t.ID.String() + "/" + f.Period.Label})
-		p.Rounding = true
+	exact := t.Kind == tenants.KindPractice && !actor.MFAMissing && h.can(ctx, reportExact)
+	rules := protect.Rules{Threshold: dashboardThreshold, Rounding: true, Seed: "tenant:" + t.ID.String() + "/" + f.Period.Label}
+	kind, finish := "exact", protect.Exact
+	if !exact {
+		kind, finish = rulesKind(rules), func(r *report.Report) { protect.Apply(r, rules) }
 	}
+	rpt, err := h.reports.Finished(ctx, h.DB, "report dashboard of "+t.Slug, kind, scope, f.Period, finish)
+	if err != nil {
+		return err
+	}
+	p.Exact, p.Rounding = exact, !exact
 	p.fill(rpt, f.Line, nationalTarget, t.Location())
 	return h.render(c, fiber.StatusOK, pageDashboard, p)
 }
@@ -206,16 +208,18 @@ func (h *handler) regionDashboard(c *fiber.Ctx) error {
 		cv := k.Coverage[slices.IndexFunc(k.Coverage, func(cv contract.Coverage) bool { return cv.PracticeID == id })]
 		scope.Practices = append(scope.Practices, report.Practice{ID: id, Name: cv.PracticeName})
 	}
-	rpt, err := report.Compute(ctx, h.DB, "report dashboard of contract "+k.Number, scope, f.Period)
-	if err != nil {
-		return err
-	}
 	summary := k.Summary(r.Name)
-	rpt.Contract = summary
 	// The contract's own rules and seed: what its report for this period
 	// publishes, figure for figure.
 	rules := protect.RulesFor(summary, f.Period)
-	protect.Apply(rpt, rules)
+	rpt, err := h.reports.Finished(ctx, h.DB, "report dashboard of contract "+k.Number, "contract:"+k.ID.String()+"|"+rulesKind(rules),
+		scope, f.Period, func(rpt *report.Report) {
+			rpt.Contract = summary
+			protect.Apply(rpt, rules)
+		})
+	if err != nil {
+		return err
+	}
 	p.Threshold, p.Rounding, p.Contract = rules.Threshold, rules.Rounding, k.Number+" — "+k.Name
 	target := nationalTarget
 	if summary.Targets.SeenWithin7Days > 0 {
@@ -223,6 +227,14 @@ func (h *handler) regionDashboard(c *fiber.Ctx) error {
 	}
 	p.fill(rpt, f.Line, target, loc)
 	return h.render(c, fiber.StatusOK, pageDashboard, p)
+}
+
+// rulesKind names how a kept report was protected: a change to the rules
+// (or to the contract's secret rounding key) is a different report. The
+// seed is hashed, so the key never holds the secret.
+func rulesKind(r protect.Rules) string {
+	seed := sha256.Sum256([]byte(r.Seed))
+	return fmt.Sprintf("protected:%d:%t:%x", r.Threshold, r.Rounding, seed)
 }
 
 // ---- The metric definitions ----

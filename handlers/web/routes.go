@@ -13,6 +13,7 @@ import (
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/keys"
 	"github.com/tuhono/tuhono/models/outbox"
+	"github.com/tuhono/tuhono/models/report"
 	"github.com/tuhono/tuhono/tenants"
 )
 
@@ -155,14 +156,21 @@ func Routes() []Route {
 type handler struct {
 	*Site
 	Deps
+	// reports keeps the dashboards' finished reports while their inputs
+	// stand (report.Cache).
+	reports *report.Cache
 }
+
+// dashboardCells bounds the dashboards' kept reports: about 200 bytes a
+// cell, so some 120 MB, two regions' contract reports of 200 practices.
+const dashboardCells = 600_000
 
 // App mounts the identity and tenant pages. Every route loads the session and
 // checks CSRF (which also issues the token on a GET); signed-in routes send
 // people without a session to /signin; tenant routes then check the
 // membership and the route's permission on every request.
 func (s *Site) App(r fiber.Router, d Deps) {
-	h := &handler{Site: s, Deps: d}
+	h := &handler{Site: s, Deps: d, reports: report.NewCache(dashboardCells)}
 	for _, p := range table {
 		if p.dev && d.Mailbox == nil {
 			continue

@@ -173,3 +173,26 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 		}
 	}
 }
+
+// A wall that admits a list of tenants reads the list once per statement
+// (a sub-select, migration 00027): cast inside the row check, the list is
+// parsed again for every row, which made region reports take seconds.
+func TestCatalogueTenantListReadOncePerStatement(t *testing.T) {
+	c := superConn(t)
+	slow := strings(t, c, `
+		SELECT pol.polrelid::regclass::text FROM pg_policy pol
+		WHERE pg_get_expr(pol.polqual, pol.polrelid) LIKE '%app.tenant_ids%'
+		  AND pg_get_expr(pol.polqual, pol.polrelid) NOT LIKE '%ANY (( SELECT (NULLIF(current_setting(''app.tenant_ids''::text, true), ''''::text))::uuid[] AS "nullif")::uuid[])%'
+		ORDER BY 1`)
+	if len(slow) > 0 {
+		t.Errorf("policies that parse app.tenant_ids for every row: %v", slow)
+	}
+	var n int
+	if err := c.QueryRow(context.Background(), `SELECT count(*) FROM pg_policy pol
+		WHERE pg_get_expr(pol.polqual, pol.polrelid) LIKE '%app.tenant_ids%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n < 30 {
+		t.Errorf("only %d policies admit a list of tenants: the catalogue query is wrong", n)
+	}
+}

@@ -10,6 +10,8 @@ import (
 // comes from one metric's definition here; a breakdown group nobody fell in
 // has no row and so no cell (its counts are zero).
 func (q *query) cells(r *Report) {
+	// About a dozen cells come of each aggregated row.
+	r.Cells = make([]Cell, 0, 14*len(q.cube)+len(q.medians)+len(q.enrolled)+len(q.fte))
 	enrolled := map[Key]float64{}
 	for _, e := range q.enrolled {
 		k := Key{Practice: practice(e.TenantID), Line: LineAll, Measure: MEnrolled, Dim: e.Dim, Group: e.Grp}
@@ -29,7 +31,7 @@ func (q *query) cells(r *Report) {
 		fte[k] = f.FTEYears
 		r.Cells = append(r.Cells, Cell{Key: k, Figure: f.FTEYears, Num: f.FTEYears, Den: 1})
 	}
-	for _, c := range append(q.cube, q.response...) {
+	for _, c := range q.cube {
 		base := Key{Practice: practice(c.TenantID), Line: line(c.Line), Dim: c.Dim, Group: c.Grp}
 		add := func(measure string, figure float64, people int64) {
 			if !wanted(measure, base) || (figure == 0 && base.Dim != "") {
@@ -151,8 +153,8 @@ func (q *query) trendPoints(r *Report) {
 // wanted reports whether a metric has a cell for this key: its line and its
 // breakdown.
 func wanted(measure string, k Key) bool {
-	m, ok := MetricByID(measure)
-	if !ok {
+	m := metricRef(measure)
+	if m == nil {
 		return false
 	}
 	if m.Lines != nil && !slices.Contains(m.Lines, k.Line) {
@@ -162,8 +164,7 @@ func wanted(measure string, k Key) bool {
 }
 
 func metricDims(id string) []string {
-	m, _ := MetricByID(id)
-	return m.Dims
+	return metricRef(id).Dims
 }
 
 func practice(id uuid.NullUUID) uuid.UUID {

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,7 +79,7 @@ func Compute(ctx context.Context, d *db.DB, purpose string, s Scope, p Period) (
 			return nil, fmt.Errorf("report.Compute: %w", err)
 		}
 	}
-	r := &Report{Period: p, Lines: lines, AsOf: q.asOf,
+	r := &Report{Period: p, Lines: lines, AsOf: q.asOf, Version: q.version,
 		Practices: slices.SortedFunc(slices.Values(s.Practices), func(a, b Practice) int {
 			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID.String(), b.ID.String()))
 		})}
@@ -94,41 +96,68 @@ type query struct {
 	totalResponse bool
 
 	asOf     time.Time
+	version  int64
 	cube     []cubeRow
-	response []cubeRow // total-response ethnicity
 	medians  []medianRow
 	enrolled []enrolRow
 	fte      []fteRow
 	trend    []trendRow
 }
 
-// The per-cell sums of fact rows, by column name. sumOf turns each into the
-// sum of a pre-aggregated column.
-var factSums = []struct{ name, expr string }{
-	{"seen", "count(*) FILTER (WHERE sessions > 0)"},
-	{"sessions", "sum(sessions)"},
-	{"in_person", "sum(s_in_person)"}, {"p_in_person", "count(*) FILTER (WHERE s_in_person > 0)"},
-	{"phone", "sum(s_phone)"}, {"p_phone", "count(*) FILTER (WHERE s_phone > 0)"},
-	{"video", "sum(s_video)"}, {"p_video", "count(*) FILTER (WHERE s_video > 0)"},
-	{"community", "sum(s_community)"}, {"p_community", "count(*) FILTER (WHERE s_community > 0)"},
-	{"booked", "sum(s_booked)"}, {"p_booked", "count(*) FILTER (WHERE s_booked > 0)"},
-	{"same_day", "sum(s_same_day)"}, {"p_same_day", "count(*) FILTER (WHERE s_same_day > 0)"},
-	{"grp", "sum(s_group)"}, {"p_grp", "count(*) FILTER (WHERE s_group > 0)"},
-	{"new", "count(*) FILTER (WHERE is_new)"},
-	{"dna", "sum(dna)"}, {"dna_people", "count(*) FILTER (WHERE dna > 0)"},
-	{"sd_people", "count(*) FILTER (WHERE sessions > 0 OR dna > 0)"},
-	{"intro", "count(*) FILTER (WHERE introduced)"},
-	{"intro_seen", "count(*) FILTER (WHERE intro_seen)"},
-	{"intro_same_day", "count(*) FILTER (WHERE intro_same_day)"},
-	{"intro7", "count(*) FILTER (WHERE intro_7_days)"},
-	{"useful_sum", "sum(useful_sum)"}, {"useful_n", "sum(useful_n)"},
-	{"useful_people", "count(*) FILTER (WHERE useful_n > 0)"},
-	{"k10_people", "count(*) FILTER (WHERE k10_n >= 2)"},
-	{"k10_sum", "coalesce(sum(k10_change) FILTER (WHERE k10_n >= 2), 0)"},
-	{"referrals", "sum(referrals)"}, {"ref_people", "count(*) FILTER (WHERE referrals > 0)"},
-	{"ref_target", "sum(referrals_in_target)"},
-	{"closed", "sum(episodes_closed)"}, {"closed_people", "count(*) FILTER (WHERE episodes_closed > 0)"},
-	{"caseload", "count(*) FILTER (WHERE caseload)"},
+// factSum is one column of report_cells: a sum over a practice's fact rows,
+// and the field of cubeRow that holds its sum over practices.
+type factSum struct {
+	name, expr string
+	field      func(*cubeRow) *int64
+}
+
+// column is the sum's column name ("grp" names a breakdown's group, so the
+// group sessions are "grp_").
+func (f factSum) column() string {
+	if f.name == "grp" {
+		return "grp_"
+	}
+	return f.name
+}
+
+// factSums are the per-cell sums of fact rows, in report_cells's column
+// order (migration 00026).
+var factSums = []factSum{
+	{"seen", "count(*) FILTER (WHERE sessions > 0)", func(c *cubeRow) *int64 { return &c.Seen }},
+	{"sessions", "sum(sessions)", func(c *cubeRow) *int64 { return &c.Sessions }},
+	{"in_person", "sum(s_in_person)", func(c *cubeRow) *int64 { return &c.InPerson }},
+	{"p_in_person", "count(*) FILTER (WHERE s_in_person > 0)", func(c *cubeRow) *int64 { return &c.PInPerson }},
+	{"phone", "sum(s_phone)", func(c *cubeRow) *int64 { return &c.Phone }},
+	{"p_phone", "count(*) FILTER (WHERE s_phone > 0)", func(c *cubeRow) *int64 { return &c.PPhone }},
+	{"video", "sum(s_video)", func(c *cubeRow) *int64 { return &c.Video }},
+	{"p_video", "count(*) FILTER (WHERE s_video > 0)", func(c *cubeRow) *int64 { return &c.PVideo }},
+	{"community", "sum(s_community)", func(c *cubeRow) *int64 { return &c.Community }},
+	{"p_community", "count(*) FILTER (WHERE s_community > 0)", func(c *cubeRow) *int64 { return &c.PCommunity }},
+	{"booked", "sum(s_booked)", func(c *cubeRow) *int64 { return &c.Booked }},
+	{"p_booked", "count(*) FILTER (WHERE s_booked > 0)", func(c *cubeRow) *int64 { return &c.PBooked }},
+	{"same_day", "sum(s_same_day)", func(c *cubeRow) *int64 { return &c.SameDay }},
+	{"p_same_day", "count(*) FILTER (WHERE s_same_day > 0)", func(c *cubeRow) *int64 { return &c.PSameDay }},
+	{"grp", "sum(s_group)", func(c *cubeRow) *int64 { return &c.Grp_ }},
+	{"p_grp", "count(*) FILTER (WHERE s_group > 0)", func(c *cubeRow) *int64 { return &c.PGrp }},
+	{"new", "count(*) FILTER (WHERE is_new)", func(c *cubeRow) *int64 { return &c.New }},
+	{"dna", "sum(dna)", func(c *cubeRow) *int64 { return &c.DNA }},
+	{"dna_people", "count(*) FILTER (WHERE dna > 0)", func(c *cubeRow) *int64 { return &c.DNAPeople }},
+	{"sd_people", "count(*) FILTER (WHERE sessions > 0 OR dna > 0)", func(c *cubeRow) *int64 { return &c.SDPeople }},
+	{"intro", "count(*) FILTER (WHERE introduced)", func(c *cubeRow) *int64 { return &c.Intro }},
+	{"intro_seen", "count(*) FILTER (WHERE intro_seen)", func(c *cubeRow) *int64 { return &c.IntroSeen }},
+	{"intro_same_day", "count(*) FILTER (WHERE intro_same_day)", func(c *cubeRow) *int64 { return &c.IntroSameDay }},
+	{"intro7", "count(*) FILTER (WHERE intro_7_days)", func(c *cubeRow) *int64 { return &c.Intro7 }},
+	{"useful_sum", "sum(useful_sum)", func(c *cubeRow) *int64 { return &c.UsefulSum }},
+	{"useful_n", "sum(useful_n)", func(c *cubeRow) *int64 { return &c.UsefulN }},
+	{"useful_people", "count(*) FILTER (WHERE useful_n > 0)", func(c *cubeRow) *int64 { return &c.UsefulPeople }},
+	{"k10_people", "count(*) FILTER (WHERE k10_n >= 2)", func(c *cubeRow) *int64 { return &c.K10People }},
+	{"k10_sum", "coalesce(sum(k10_change) FILTER (WHERE k10_n >= 2), 0)", func(c *cubeRow) *int64 { return &c.K10Sum }},
+	{"referrals", "sum(referrals)", func(c *cubeRow) *int64 { return &c.Referrals }},
+	{"ref_people", "count(*) FILTER (WHERE referrals > 0)", func(c *cubeRow) *int64 { return &c.RefPeople }},
+	{"ref_target", "sum(referrals_in_target)", func(c *cubeRow) *int64 { return &c.RefTarget }},
+	{"closed", "sum(episodes_closed)", func(c *cubeRow) *int64 { return &c.Closed }},
+	{"closed_people", "count(*) FILTER (WHERE episodes_closed > 0)", func(c *cubeRow) *int64 { return &c.ClosedPeople }},
+	{"caseload", "count(*) FILTER (WHERE caseload)", func(c *cubeRow) *int64 { return &c.Caseload }},
 }
 
 // cubeRow is one aggregated row: a practice (or all) × line × breakdown group.
@@ -150,21 +179,21 @@ type cubeRow struct {
 	PBooked      int64
 	SameDay      int64
 	PSameDay     int64
-	Grp_         int64 `gorm:"column:grp_"`
+	Grp_         int64
 	PGrp         int64
 	New          int64
-	DNA          int64 `gorm:"column:dna"`
-	DNAPeople    int64 `gorm:"column:dna_people"`
-	SDPeople     int64 `gorm:"column:sd_people"`
+	DNA          int64
+	DNAPeople    int64
+	SDPeople     int64
 	Intro        int64
 	IntroSeen    int64
 	IntroSameDay int64
-	Intro7       int64 `gorm:"column:intro7"`
+	Intro7       int64
 	UsefulSum    int64
 	UsefulN      int64
 	UsefulPeople int64
-	K10People    int64 `gorm:"column:k10_people"`
-	K10Sum       int64 `gorm:"column:k10_sum"`
+	K10People    int64
+	K10Sum       int64
 	Referrals    int64
 	RefPeople    int64
 	RefTarget    int64
@@ -201,13 +230,9 @@ type trendRow struct {
 	Sessions int64
 }
 
-// The person breakdowns of the cube, as GROUPING SETS clauses and the
-// expressions that name a row's breakdown and group.
+// The expressions that name a fact row's breakdown and group in a GROUPING
+// SETS aggregate over the person breakdowns (facts.go's cellsSQL).
 const (
-	cubeSets = `(tenant_id, line), (line),
-	    (tenant_id, line, eth), (line, eth), (tenant_id, line, age_band), (line, age_band),
-	    (tenant_id, line, youth), (line, youth), (tenant_id, line, gender), (line, gender),
-	    (tenant_id, line, nzdep), (line, nzdep), (tenant_id, line, hn), (line, hn)`
 	cubeDim = `CASE WHEN GROUPING(eth) = 0 THEN 'ethnicity' WHEN GROUPING(age_band) = 0 THEN 'age_band'
 	    WHEN GROUPING(youth) = 0 THEN 'youth' WHEN GROUPING(gender) = 0 THEN 'gender'
 	    WHEN GROUPING(nzdep) = 0 THEN 'nzdep' WHEN GROUPING(hn) = 0 THEN 'high_needs' ELSE '' END`
@@ -226,45 +251,50 @@ func (q *query) read(tx *db.Tx) error {
 	if err := tx.Raw(`SELECT now()`).Scan(&q.asOf).Error; err != nil {
 		return err
 	}
-	inner := make([]string, len(factSums))
-	outer := make([]string, len(factSums))
+	if err := tx.Raw(versionSQL, pq.Array(q.ids)).Scan(&q.version).Error; err != nil {
+		return err
+	}
+	sums := make([]string, len(factSums))
 	for i, f := range factSums {
-		col := f.name
-		if col == "grp" {
-			col = "grp_" // "grp" names the breakdown's group
-		}
-		inner[i] = f.expr + " AS " + col
-		outer[i] = "sum(" + col + ")::bigint AS " + col
+		sums[i] = "sum(" + f.column() + ")"
 	}
 	ids, lines := pq.Array(q.ids), pq.Array(q.lines)
-	cube := `WITH c AS (
-	    SELECT tenant_id, service_line AS line, ethnic_group AS eth, age_band, youth, gender, nzdep,
-	           ` + highNeeds + ` AS hn, ` + strings.Join(inner, ", ") + `
-	    FROM report_facts WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines)
-	    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8)
-	SELECT tenant_id, line, ` + cubeDim + ` AS dim, ` + cubeGrp + ` AS grp, ` + strings.Join(outer, ", ") + `
-	FROM c GROUP BY GROUPING SETS (` + cubeSets + `)`
-	args := sql{"ids": ids, "period": q.p.Label, "lines": lines}
-	if err := tx.Raw(cube, args).Scan(&q.cube).Error; err != nil {
-		return fmt.Errorf("cube: %w", err)
-	}
-	if q.totalResponse {
-		resp := `SELECT tenant_id, service_line AS line, 'ethnicity_total' AS dim, g AS grp, ` + strings.Join(inner, ", ") + `
-		FROM report_facts, unnest(ethnic_groups) AS g
-		WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines)
-		GROUP BY GROUPING SETS ((tenant_id, service_line, g), (service_line, g))`
-		if err := tx.Raw(resp, args).Scan(&q.response).Error; err != nil {
-			return fmt.Errorf("total response: %w", err)
+	// Each practice's cells, and their sums over all practices: every
+	// figure counts a practice's own people, so it adds up across them.
+	dims := []string{""}
+	for _, d := range Dimensions {
+		if d.ID != DimEthnicityAll || q.totalResponse {
+			dims = append(dims, d.ID)
 		}
 	}
-	median := `SELECT tenant_id, line,
-	    CASE WHEN GROUPING(eth) = 0 THEN 'ethnicity' WHEN GROUPING(hn) = 0 THEN 'high_needs' ELSE '' END AS dim,
-	    CASE WHEN GROUPING(eth) = 0 THEN eth WHEN GROUPING(hn) = 0 THEN CASE WHEN hn THEN 'yes' ELSE 'no' END ELSE '' END AS grp,
-	    percentile_cont(0.5) WITHIN GROUP (ORDER BY intro_days) AS median, count(*) AS n
-	FROM (SELECT tenant_id, service_line AS line, ethnic_group AS eth, ` + highNeeds + ` AS hn, intro_days
-	      FROM report_facts WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines)
-	        AND intro_seen) f
-	GROUP BY GROUPING SETS ((tenant_id, line), (line), (tenant_id, line, eth), (line, eth), (tenant_id, line, hn), (line, hn))`
+	// The sums come as one text column a row ("3,12,…"): scanned as 35
+	// columns, database/sql converted each of a region's million values
+	// through reflection, which took longer than the query.
+	cube := `SELECT tenant_id, service_line AS line, dim, grp, concat_ws(',', ` + strings.Join(sums, ", ") + `) AS sums
+	FROM report_cells
+	WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines) AND dim = ANY(@dims)
+	GROUP BY GROUPING SETS ((tenant_id, service_line, dim, grp), (service_line, dim, grp))`
+	args := sql{"ids": ids, "period": q.p.Label, "lines": lines, "dims": pq.StringArray(dims)}
+	if err := q.readCube(tx, cube, args); err != nil {
+		return fmt.Errorf("cube: %w", err)
+	}
+	// The median of the waits, as percentile_cont takes it: the mean of
+	// the middle two of n sorted values (one when n is odd), found by
+	// counting through each group's waits in order.
+	median := `WITH h AS (
+	    SELECT tenant_id, service_line AS line, dim, grp, days, sum(people) AS people
+	    FROM report_days
+	    WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines)
+	    GROUP BY GROUPING SETS ((tenant_id, service_line, dim, grp, days), (service_line, dim, grp, days))),
+	c AS (
+	    SELECT tenant_id, line, dim, grp, days,
+	           sum(people) OVER (PARTITION BY tenant_id, line, dim, grp ORDER BY days) AS below,
+	           sum(people) OVER (PARTITION BY tenant_id, line, dim, grp) AS n
+	    FROM h)
+	SELECT tenant_id, line, dim, grp,
+	    ((min(days) FILTER (WHERE below > (n - 1) / 2) + min(days) FILTER (WHERE below > n / 2)) / 2.0)::float8 AS median,
+	    max(n)::bigint AS n
+	FROM c GROUP BY tenant_id, line, dim, grp`
 	if err := tx.Raw(median, args).Scan(&q.medians).Error; err != nil {
 		return fmt.Errorf("medians: %w", err)
 	}
@@ -310,15 +340,46 @@ func (q *query) read(tx *db.Tx) error {
 		"hi": q.p.End.Format(time.DateOnly), "holidays": pq.StringArray(holidays)}).Scan(&q.fte).Error; err != nil {
 		return fmt.Errorf("workforce: %w", err)
 	}
-	trend := `SELECT tenant_id, period, service_line AS line,
-	    count(*) FILTER (WHERE sessions > 0) AS people, sum(sessions)::bigint AS sessions
-	FROM report_facts WHERE tenant_id = ANY(@ids) AND period = ANY(@months) AND service_line = ANY(@lines)
+	trend := `SELECT tenant_id, period, service_line AS line, sum(seen)::bigint AS people, sum(sessions)::bigint AS sessions
+	FROM report_cells
+	WHERE tenant_id = ANY(@ids) AND period = ANY(@months) AND service_line = ANY(@lines) AND dim = ''
 	GROUP BY GROUPING SETS ((tenant_id, period, service_line), (period, service_line))`
 	if err := tx.Raw(trend, sql{"ids": ids, "lines": lines, "months": pq.StringArray(trendLabels(q.p))}).
 		Scan(&q.trend).Error; err != nil {
 		return fmt.Errorf("trend: %w", err)
 	}
 	return nil
+}
+
+// readCube reads the cube's rows, each sum into its cubeRow field.
+func (q *query) readCube(tx *db.Tx, cube string, args sql) error {
+	rows, err := tx.Raw(cube, args).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var sums []byte
+	for rows.Next() {
+		var c cubeRow
+		if err := rows.Scan(&c.TenantID, &c.Line, &c.Dim, &c.Grp, &sums); err != nil {
+			return err
+		}
+		rest := sums
+		for _, f := range factSums {
+			field, tail, _ := bytes.Cut(rest, []byte{','})
+			n, err := strconv.ParseInt(string(field), 10, 64)
+			if err != nil {
+				return fmt.Errorf("sum %s of %q: %w", f.name, sums, err)
+			}
+			*f.field(&c) = n
+			rest = tail
+		}
+		if len(rest) != 0 {
+			return fmt.Errorf("sums %q: more than %d", sums, len(factSums))
+		}
+		q.cube = append(q.cube, c)
+	}
+	return rows.Err()
 }
 
 // TrendMonths are the 12 months ending with p's last month.

@@ -269,6 +269,12 @@ func TestComputeKnownAnswers(t *testing.T) {
 	b := newWorld(t, env)
 	p10 := b.person("{21}", "maori", "female", "1999-09-09", 5)
 	b.appointment(appt{who: p10, line: "hip", kind: "booked", mode: "in_person", status: "completed", start: at("2026-07-10 10:00")})
+	// P11: European, booked straight in on 7 September, seen two days
+	// later: B's only wait, so the medians across practices must merge
+	// A's waits with B's rather than take either practice's median.
+	p11 := b.person("{11}", "european", "male", "1988-08-08", 2)
+	b.appointment(appt{who: p11, line: "hip", kind: "booked", mode: "in_person", status: "completed",
+		start: at("2026-09-09 10:00"), seen: at("2026-09-09 10:00"), introducedAt: at("2026-09-07 09:00")})
 
 	q1 := report.FiscalQuarter(2027, 1)
 	scope := report.Scope{Practices: []report.Practice{{ID: a.tenant.ID, Name: "A"}, {ID: b.tenant.ID, Name: "B"}}, TotalResponse: true}
@@ -292,13 +298,13 @@ func TestComputeKnownAnswers(t *testing.T) {
 		{A, hip, report.MSessions, "mode", "phone", 2},
 		{A, hip, report.MSessions, "kind", "group", 2},
 		{A, hip, report.MSessions, "kind", "same_day", 1},
-		{all, hip, report.MSessions, "", "", 9},
+		{all, hip, report.MSessions, "", "", 10},
 		// People: P2 counts once across lines.
 		{A, hip, report.MPeopleSeen, "", "", 5},
 		{A, coach, report.MPeopleSeen, "", "", 1},
 		{A, any, report.MPeopleSeen, "", "", 5},
-		{all, any, report.MPeopleSeen, "", "", 6},
-		{B, hip, report.MPeopleSeen, "", "", 1},
+		{all, any, report.MPeopleSeen, "", "", 7},
+		{B, hip, report.MPeopleSeen, "", "", 2},
 		{A, hip, report.MPeopleSeen, "ethnicity", "european", 2},
 		{A, hip, report.MPeopleSeen, "ethnicity", "maori", 1},
 		{A, any, report.MPeopleSeen, "ethnicity_total", "european", 2},
@@ -314,7 +320,7 @@ func TestComputeKnownAnswers(t *testing.T) {
 		{A, hip, report.MNewPeople, "", "", 3},
 		{A, coach, report.MNewPeople, "", "", 1},
 		{A, any, report.MNewPeople, "", "", 3},
-		{all, hip, report.MNewPeople, "", "", 4},
+		{all, hip, report.MNewPeople, "", "", 5},
 		{A, hip, report.MFollowUps, "", "", 5},
 		{A, any, report.MFollowUps, "", "", 6},
 		// Introductions: HIP P1, P4, P5, P7; coach P2; SW P8, P9.
@@ -338,6 +344,11 @@ func TestComputeKnownAnswers(t *testing.T) {
 		{A, coach, report.MMedianDays, "", "", 7},
 		{A, sw, report.MMedianDays, "", "", 2.5},
 		{A, any, report.MMedianDays, "", "", 5.5},
+		// Across practices the waits merge: HIP {0, 8, 8} and B's {2};
+		// all lines {0, 1, 4, 7, 8, 8} and {2}.
+		{B, hip, report.MMedianDays, "", "", 2},
+		{all, hip, report.MMedianDays, "", "", 5},
+		{all, any, report.MMedianDays, "", "", 4},
 		// DNA: P3 on 13 July.
 		{A, hip, report.MDNA, "", "", 1},
 		{A, hip, report.MDNARate, "", "", 1.0 / 9},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -91,11 +92,79 @@ func rebuild(tx *db.Tx, practice uuid.UUID, q Period) error {
 	if err := tx.Exec(`SET LOCAL enable_nestloop = off; SET LOCAL jit = off`).Error; err != nil {
 		return err
 	}
-	return tx.Exec(factsSQL, sql{
+	if err := tx.Exec(factsSQL, sql{
 		"t": practice, "quarter": q.Label, "labels": pq.StringArray(labels), "los": pq.StringArray(los),
 		"his": pq.StringArray(his), "from": from, "lo": q.Start.AddDate(0, 0, -3), "hi": q.End.AddDate(0, 0, 3),
-	}).Error
+	}).Error; err != nil {
+		return err
+	}
+	return rollUp(tx, practice, q)
 }
+
+// rollUp replaces the cells and waiting-day counts of one quarter of one
+// practice (migration 00026) with sums of its facts just rebuilt.
+func rollUp(tx *db.Tx, practice uuid.UUID, q Period) error {
+	for _, table := range []string{"report_cells", "report_days"} {
+		if err := tx.Exec(`DELETE FROM `+table+` WHERE tenant_id = ? AND quarter = ?`, practice, q.Label).Error; err != nil {
+			return err
+		}
+	}
+	args := sql{"t": practice, "quarter": q.Label}
+	for _, stmt := range []string{cellsSQL, responseSQL, daysSQL, bumpSQL} {
+		if err := tx.Exec(stmt, args).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cellSums are the sums of report_cells, in its column order, over a
+// practice's fact rows.
+var cellSums = func() (cols, exprs string) {
+	c := make([]string, len(factSums))
+	e := make([]string, len(factSums))
+	for i, f := range factSums {
+		c[i], e[i] = f.column(), f.expr
+	}
+	return strings.Join(c, ", "), strings.Join(e, ", ")
+}
+
+// The statements of rollUp: the practice's cells in total and by each
+// person breakdown; by total-response ethnicity (a person in each of their
+// groups); and the days from introduction to first session of introduced
+// people who were seen, in total, by ethnicity and by high needs.
+var (
+	cellsSQL = func() string {
+		cols, exprs := cellSums()
+		return `INSERT INTO report_cells (tenant_id, period, quarter, service_line, dim, grp, ` + cols + `)
+		SELECT @t, period, @quarter, service_line, ` + cubeDim + `, ` + cubeGrp + `, ` + exprs + `
+		FROM (SELECT *, ethnic_group AS eth, ` + highNeeds + ` AS hn FROM report_facts
+		      WHERE tenant_id = @t AND quarter = @quarter) f
+		GROUP BY GROUPING SETS ((period, service_line), (period, service_line, eth),
+		    (period, service_line, age_band), (period, service_line, youth), (period, service_line, gender),
+		    (period, service_line, nzdep), (period, service_line, hn))`
+	}()
+	responseSQL = func() string {
+		cols, exprs := cellSums()
+		return `INSERT INTO report_cells (tenant_id, period, quarter, service_line, dim, grp, ` + cols + `)
+		SELECT @t, period, @quarter, service_line, '` + DimEthnicityAll + `', g, ` + exprs + `
+		FROM report_facts, unnest(ethnic_groups) AS g
+		WHERE tenant_id = @t AND quarter = @quarter
+		GROUP BY period, service_line, g`
+	}()
+	// A dashboard's kept report of this practice is out of date.
+	bumpSQL = `INSERT INTO report_versions AS v (tenant_id, version) VALUES (@t, 1)
+	ON CONFLICT (tenant_id) DO UPDATE SET version = v.version + 1`
+	daysSQL = `INSERT INTO report_days (tenant_id, period, quarter, service_line, dim, grp, days, people)
+	SELECT @t, period, @quarter, service_line,
+	    CASE WHEN GROUPING(eth) = 0 THEN 'ethnicity' WHEN GROUPING(hn) = 0 THEN 'high_needs' ELSE '' END,
+	    CASE WHEN GROUPING(eth) = 0 THEN eth WHEN GROUPING(hn) = 0 THEN CASE WHEN hn THEN 'yes' ELSE 'no' END ELSE '' END,
+	    intro_days, count(*)
+	FROM (SELECT period, service_line, intro_days, ethnic_group AS eth, ` + highNeeds + ` AS hn FROM report_facts
+	      WHERE tenant_id = @t AND quarter = @quarter AND intro_seen) f
+	GROUP BY GROUPING SETS ((period, service_line, intro_days), (period, service_line, eth, intro_days),
+	    (period, service_line, hn, intro_days))`
+)
 
 // auckland decides which quarters have begun; Chatham's 45 minutes make no
 // difference to that.

@@ -239,10 +239,26 @@ var Metrics = []Metric{
 
 // MetricByID returns a metric and whether it exists.
 func MetricByID(id string) (Metric, bool) {
-	for _, m := range Metrics {
-		if m.ID == id {
-			return m, true
-		}
+	if m := metricRef(id); m != nil {
+		return *m, true
 	}
 	return Metric{}, false
+}
+
+// metricIndex is each metric's place in Metrics by ID: reports look a metric
+// up for each of hundreds of thousands of cells.
+var metricIndex = func() map[string]int {
+	out := make(map[string]int, len(Metrics))
+	for i, m := range Metrics {
+		out[m.ID] = i
+	}
+	return out
+}()
+
+// metricRef is the catalogue's metric with this ID, nil when none.
+func metricRef(id string) *Metric {
+	if i, ok := metricIndex[id]; ok {
+		return &Metrics[i]
+	}
+	return nil
 }

@@ -110,7 +110,10 @@ type Report struct {
 	Cells     []Cell
 	Trend     []TrendPoint // the months up to and including the period's last
 	AsOf      time.Time    // the snapshot the facts were read at
-	Protected bool         // protect.Apply has filled Shown and Flag
+	// Version is what the practices' report inputs were at in that
+	// snapshot (Version): equal versions, equal figures.
+	Version   int64
+	Protected bool // protect.Apply has filled Shown and Flag
 }
 
 // Cell returns the cell with key k and whether there is one.

@@ -1,14 +1,14 @@
 package protect
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
 	"math"
-	"sort"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -78,28 +78,28 @@ func apply(r *report.Report, rules Rules) []reason {
 		// A zero Rules must not publish small counts: fail closed.
 		t = DefaultThreshold
 	}
-	d := newDrawer(rules.Seed)
-
-	metrics := make([]report.Metric, len(r.Cells))
-	known := make([]bool, len(r.Cells))
+	// A region's report has a quarter of a million cells: each cell's
+	// metric and key are looked up once, the key as small numbers.
+	metrics := make([]*report.Metric, len(r.Cells))
 	why := make([]reason, len(r.Cells))
 	for i := range r.Cells {
 		c := &r.Cells[i]
-		metrics[i], known[i] = report.MetricByID(c.Measure)
-		if known[i] && isCount(metrics[i].Kind) && small(countBase(metrics[i].Kind, c), t) {
+		metrics[i] = catalogue[c.Measure]
+		if m := metrics[i]; m != nil && isCount(m.Kind) && small(countBase(m.Kind, c), t) {
 			why[i] = primary
 		}
 	}
-	complement(r, metrics, known, why)
+	ks := newKeys(r.Cells)
+	complement(r, metrics, why, ks)
 
-	index := make(map[report.Key]int, len(r.Cells))
-	for i := range r.Cells {
-		index[r.Cells[i].Key] = i
+	var draws []float64
+	if rules.Rounding {
+		draws = drawCells(rules.Seed, r.Cells, metrics, why)
 	}
 	for i := range r.Cells {
 		c, m := &r.Cells[i], metrics[i]
 		switch {
-		case !known[i]:
+		case m == nil:
 			// A measure outside the catalogue cannot be judged: withhold it.
 			withhold(c)
 		case isCount(m.Kind):
@@ -111,28 +111,30 @@ func apply(r *report.Report, rules Rules) []reason {
 			if m.Kind == report.People {
 				floor = t
 			}
-			publishCount(c, m, rules.Rounding, floor, d.drawIf(rules.Rounding, cellKey, c.Key))
+			u := 0.0
+			if draws != nil {
+				u = draws[i]
+			}
+			publishCount(c, *m, rules.Rounding, floor, u)
 		default:
 			ofHidden := false
 			if m.Of != "" {
-				k := c.Key
-				k.Measure = m.Of
-				if j, ok := index[k]; ok && (why[j] != shown || !known[j]) {
+				if j, ok := ks.with(i, fMeasure, m.Of); ok && (why[j] != shown || metrics[j] == nil) {
 					ofHidden = true
 				}
 			}
-			publishRatio(c, m, t, ofHidden)
+			publishRatio(c, *m, t, ofHidden)
 		}
 	}
 
-	sessions, _ := report.MetricByID(report.MSessions)
-	people, _ := report.MetricByID(report.MPeopleSeen)
+	d := newDrawer(rules.Seed)
+	sessions, people := catalogue[report.MSessions], catalogue[report.MPeopleSeen]
 	for i := range r.Trend {
 		p := &r.Trend[i]
 		if small(countBase(report.People, &p.People), t) {
 			withhold(&p.People)
 		} else {
-			publishCount(&p.People, people, rules.Rounding, t, d.draw(trendKey(p, report.MPeopleSeen)))
+			publishCount(&p.People, *people, rules.Rounding, t, d.draw(trendKey(p, report.MPeopleSeen)))
 		}
 		// Sessions of a month are as identifying as the people behind them.
 		s := p.Sessions
@@ -140,19 +142,32 @@ func apply(r *report.Report, rules Rules) []reason {
 		if small(countBase(report.Events, &s), t) {
 			withhold(&p.Sessions)
 		} else {
-			publishCount(&p.Sessions, sessions, rules.Rounding, 0, d.draw(trendKey(p, report.MSessions)))
+			publishCount(&p.Sessions, *sessions, rules.Rounding, 0, d.draw(trendKey(p, report.MSessions)))
 		}
 	}
 	return why
 }
+
+// catalogue is report.Metrics by ID.
+var catalogue = func() map[string]*report.Metric {
+	out := make(map[string]*report.Metric, len(report.Metrics))
+	for i := range report.Metrics {
+		out[report.Metrics[i].ID] = &report.Metrics[i]
+	}
+	return out
+}()
 
 // Exact fills Shown and Flag with the exact figures: for a practice's own
 // staff with clinical access, never for a funder. r.Protected stays false so
 // no export will take it.
 func Exact(r *report.Report) {
 	for i := range r.Cells {
-		m, _ := report.MetricByID(r.Cells[i].Measure)
-		exact(&r.Cells[i], m)
+		m := catalogue[r.Cells[i].Measure]
+		if m == nil {
+			withhold(&r.Cells[i])
+			continue
+		}
+		exact(&r.Cells[i], *m)
 	}
 	sessions, _ := report.MetricByID(report.MSessions)
 	people, _ := report.MetricByID(report.MPeopleSeen)
@@ -286,29 +301,44 @@ func noFigure(c *report.Cell, m report.Metric) bool {
 // drawer turns a cell's key into its rounding draw: HMAC-SHA256 keyed by the
 // seed, so the draw is fixed for a contract, period and cell (a re-run is
 // identical) yet cannot be predicted without the seed.
-type drawer struct{ mac hash.Hash }
-
-func newDrawer(seed string) drawer { return drawer{mac: hmac.New(sha256.New, []byte(seed))} }
-
-// draw returns a number uniform in [0, 1) from the top 53 bits of the MAC.
-func (d drawer) draw(key string) float64 {
-	d.mac.Reset()
-	d.mac.Write([]byte(key))
-	sum := d.mac.Sum(nil)
-	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+type drawer struct {
+	mac hash.Hash
+	sum []byte
+	key []byte // drawCellAt's buffer
 }
 
-// drawIf draws for key k only when rounding: an HMAC per cell is most of
-// Apply's cost on a regional report, wasted when nothing is rounded.
-func (d drawer) drawIf(rounding bool, name func(report.Key) string, k report.Key) float64 {
-	if !rounding {
-		return 0
+func newDrawer(seed string) *drawer {
+	return &drawer{mac: hmac.New(sha256.New, []byte(seed)), sum: make([]byte, 0, sha256.Size)}
+}
+
+// draw returns a number uniform in [0, 1) from the top 53 bits of the MAC.
+func (d *drawer) draw(key string) float64 {
+	d.mac.Reset()
+	d.mac.Write([]byte(key))
+	return d.result()
+}
+
+func (d *drawer) result() float64 {
+	d.sum = d.mac.Sum(d.sum[:0])
+	return float64(binary.BigEndian.Uint64(d.sum[:8])>>11) / (1 << 53)
+}
+
+// drawCellAt is draw(cellKey(k)) for a cell of the practice whose ID, as
+// text, is practice: the same bytes, built in a reused buffer.
+func (d *drawer) drawCellAt(k *report.Key, practice []byte) float64 {
+	b := append(d.key[:0], "cell|"...)
+	b = append(b, practice...)
+	for _, part := range [...]string{k.Line, k.Measure, k.Dim, k.Group} {
+		b = append(append(b, '|'), part...)
 	}
-	return d.draw(name(k))
+	d.key = b
+	d.mac.Reset()
+	d.mac.Write(b)
+	return d.result()
 }
 
 // cellKey names a cell in its draw: every part of the key, so no two cells
-// of a report share a draw.
+// of a report share a draw. drawCell writes exactly these bytes.
 func cellKey(k report.Key) string {
 	return "cell|" + k.Practice.String() + "|" + k.Line + "|" + k.Measure + "|" + k.Dim + "|" + k.Group
 }
@@ -317,157 +347,37 @@ func trendKey(p *report.TrendPoint, measure string) string {
 	return "trend|" + p.Month.Label + "|" + p.Practice.String() + "|" + p.Line + "|" + measure
 }
 
-// keyLess orders keys for deterministic tie-breaking.
-func keyLess(a, b report.Key) bool {
-	if c := bytes.Compare(a.Practice[:], b.Practice[:]); c != 0 {
-		return c < 0
-	}
-	if a.Line != b.Line {
-		return a.Line < b.Line
-	}
-	if a.Measure != b.Measure {
-		return a.Measure < b.Measure
-	}
-	if a.Dim != b.Dim {
-		return a.Dim < b.Dim
-	}
-	return a.Group < b.Group
-}
-
-// additive is a set of cells that sum (at most) to a parent cell, for one
-// measure: were exactly one member withheld and the rest and the parent
-// published, subtraction would recover it.
-type additive struct {
-	parent  int
-	members []int // in key order
-}
-
-// complement adds complementary suppressions to why until no additive group
-// with a published parent has exactly one withheld member (a fixed point:
-// each suppression can expose another group, so it repeats). The groups, for
-// count measures only:
-//  1. one practice, line and additive breakdown: its groups, under the total;
-//  2. one line, breakdown and group: each practice, under all practices;
-//  3. one practice, breakdown and group: each service line, under all lines.
-//     A person seen by two lines counts once in all, so the lines can sum to
-//     more than the parent; treating them as additive anyway only withholds
-//     more, never less.
-func complement(r *report.Report, metrics []report.Metric, known []bool, why []reason) {
-	groups := additiveGroups(r, metrics, known)
-	for changed := true; changed; {
-		changed = false
-		for _, g := range groups {
-			if why[g.parent] != shown {
-				continue
-			}
-			hidden := 0
-			for _, i := range g.members {
-				if why[i] != shown {
-					hidden++
+// drawCells draws for every count cell that will be published (an HMAC
+// each: most of protecting a regional report), split across the cores;
+// each draw depends only on the seed and the cell, so the split changes
+// nothing.
+func drawCells(seed string, cells []report.Cell, metrics []*report.Metric, why []reason) []float64 {
+	draws := make([]float64, len(cells))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(cells)/4096))
+	chunk := (len(cells) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min(len(cells), (w+1)*chunk)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := newDrawer(seed)
+			var last uuid.UUID
+			practice := []byte(last.String())
+			for i := lo; i < hi; i++ {
+				m := metrics[i]
+				if m == nil || !isCount(m.Kind) || why[i] != shown || cells[i].Figure == 0 {
+					continue
 				}
+				k := &cells[i].Key
+				if k.Practice != last {
+					last = k.Practice
+					practice = []byte(last.String())
+				}
+				draws[i] = d.drawCellAt(k, practice)
 			}
-			if hidden != 1 {
-				continue
-			}
-			why[partner(r, g, why)] = complementary
-			changed = true
-		}
+		}()
 	}
-}
-
-// partner picks the cell to withhold beside a group's one withheld member:
-// the smallest non-zero published member (the least information lost), else
-// the smallest member, else, with no other member, the parent. Members are in
-// key order and only a strictly smaller figure replaces a pick, so ties go to
-// the first key.
-func partner(r *report.Report, g additive, why []reason) int {
-	pick, pickZero := -1, -1
-	for _, i := range g.members {
-		if why[i] != shown {
-			continue
-		}
-		f := r.Cells[i].Figure
-		if f > 0 && (pick < 0 || f < r.Cells[pick].Figure) {
-			pick = i
-		}
-		if pickZero < 0 || f < r.Cells[pickZero].Figure {
-			pickZero = i
-		}
-	}
-	switch {
-	case pick >= 0:
-		return pick
-	case pickZero >= 0:
-		return pickZero
-	}
-	return g.parent
-}
-
-// additiveGroups builds the groups complement checks, ordered by rule and
-// then by the parent's key, so the outcome does not depend on the order of
-// the report's cells. A group whose parent cell is not in the report is left
-// out (there is no published total to subtract from).
-func additiveGroups(r *report.Report, metrics []report.Metric, known []bool) []additive {
-	counted := func(i int) bool { return known[i] && isCount(metrics[i].Kind) }
-	index := make(map[report.Key]int, len(r.Cells))
-	for i := range r.Cells {
-		if counted(i) {
-			index[r.Cells[i].Key] = i
-		}
-	}
-	additiveDim := map[string]bool{}
-	for _, d := range report.Dimensions {
-		additiveDim[d.ID] = d.Additive
-	}
-	// byParent[rule][parent cell index] is the rule's group under that cell.
-	var byParent [3][]*additive
-	var parents [3][]int
-	add := func(rule int, parent report.Key, member int) {
-		p, ok := index[parent]
-		if !ok {
-			return
-		}
-		if byParent[rule] == nil {
-			byParent[rule] = make([]*additive, len(r.Cells))
-		}
-		g := byParent[rule][p]
-		if g == nil {
-			g = &additive{parent: p}
-			byParent[rule][p] = g
-			parents[rule] = append(parents[rule], p)
-		}
-		g.members = append(g.members, member)
-	}
-	for i := range r.Cells {
-		if !counted(i) {
-			continue
-		}
-		k := r.Cells[i].Key
-		if k.Dim != "" && additiveDim[k.Dim] {
-			add(0, report.Key{Practice: k.Practice, Line: k.Line, Measure: k.Measure}, i)
-		}
-		if k.Practice != uuid.Nil {
-			p := k
-			p.Practice = uuid.Nil
-			add(1, p, i)
-		}
-		if k.Line != report.LineAll {
-			p := k
-			p.Line = report.LineAll
-			add(2, p, i)
-		}
-	}
-	var out []additive
-	for rule := range parents {
-		ps := parents[rule]
-		sort.Slice(ps, func(a, b int) bool { return keyLess(r.Cells[ps[a]].Key, r.Cells[ps[b]].Key) })
-		for _, p := range ps {
-			g := byParent[rule][p]
-			sort.Slice(g.members, func(a, b int) bool {
-				return keyLess(r.Cells[g.members[a]].Key, r.Cells[g.members[b]].Key)
-			})
-			out = append(out, *g)
-		}
-	}
-	return out
+	wg.Wait()
+	return draws
 }

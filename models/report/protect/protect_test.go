@@ -230,12 +230,11 @@ func TestNoSmallPeopleCellPublished(t *testing.T) {
 // withheld or at least two members are.
 func assertNoLoneSuppression(t *testing.T, r *report.Report) {
 	t.Helper()
-	metrics := make([]report.Metric, len(r.Cells))
-	known := make([]bool, len(r.Cells))
+	metrics := make([]*report.Metric, len(r.Cells))
 	for i, c := range r.Cells {
-		metrics[i], known[i] = report.MetricByID(c.Measure)
+		metrics[i] = catalogue[c.Measure]
 	}
-	for _, g := range additiveGroups(r, metrics, known) {
+	for _, g := range additiveGroups(r, metrics, newKeys(r.Cells)) {
 		if r.Cells[g.parent].Shown == Suppressed {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,8 +36,9 @@ type Scope struct {
 // Stale facts of those practices are rebuilt first; then everything is read
 // in one READ ONLY, REPEATABLE READ transaction (db.AcrossTenants, purpose
 // audited), so every figure comes from the same snapshot, whose time is AsOf.
-// All aggregation is SQL over the fact rollup; Go only turns the aggregated
-// rows into cells.
+// Every figure is aggregated in SQL, into each practice's cells
+// (report_cells, rebuilt with the facts); Go adds up the practices' cells
+// for all of them and turns the rows into cells.
 func Compute(ctx context.Context, d *db.DB, purpose string, s Scope, p Period) (*Report, error) {
 	if len(s.Practices) == 0 {
 		return nil, fmt.Errorf("report.Compute: %w", fault.InvalidField("practices", "a report covers at least one practice"))
@@ -244,8 +246,10 @@ const (
 )
 
 func (q *query) read(tx *db.Tx) error {
-	// JIT would compile these aggregates for longer than they run.
-	if err := tx.Exec(`SET LOCAL jit = off`).Error; err != nil {
+	// JIT would compile these aggregates for longer than they run; a
+	// region's sorts (a few MB) would spill to disk under the default
+	// work_mem.
+	if err := tx.Exec(`SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`).Error; err != nil {
 		return err
 	}
 	if err := tx.Raw(`SELECT now()`).Scan(&q.asOf).Error; err != nil {
@@ -254,9 +258,9 @@ func (q *query) read(tx *db.Tx) error {
 	if err := tx.Raw(versionSQL, pq.Array(q.ids)).Scan(&q.version).Error; err != nil {
 		return err
 	}
-	sums := make([]string, len(factSums))
+	cols := make([]string, len(factSums))
 	for i, f := range factSums {
-		sums[i] = "sum(" + f.column() + ")"
+		cols[i] = f.column()
 	}
 	ids, lines := pq.Array(q.ids), pq.Array(q.lines)
 	// Each practice's cells, and their sums over all practices: every
@@ -267,35 +271,23 @@ func (q *query) read(tx *db.Tx) error {
 			dims = append(dims, d.ID)
 		}
 	}
-	// The sums come as one text column a row ("3,12,…"): scanned as 35
-	// columns, database/sql converted each of a region's million values
-	// through reflection, which took longer than the query.
-	cube := `SELECT tenant_id, service_line AS line, dim, grp, concat_ws(',', ` + strings.Join(sums, ", ") + `) AS sums
+	// Each practice's cells, one row each (report_cells holds them summed
+	// already), with the sums as one text column ("3,12,…"): scanned as 35
+	// columns, database/sql converted each of a region's 650,000 values
+	// through reflection, which took longer than the query. readCube adds
+	// them up across practices as they come.
+	cube := `SELECT tenant_id, service_line AS line, dim, grp, concat_ws(',', ` + strings.Join(cols, ", ") + `) AS sums
 	FROM report_cells
-	WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines) AND dim = ANY(@dims)
-	GROUP BY GROUPING SETS ((tenant_id, service_line, dim, grp), (service_line, dim, grp))`
+	WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines) AND dim = ANY(@dims)`
 	args := sql{"ids": ids, "period": q.p.Label, "lines": lines, "dims": pq.StringArray(dims)}
 	if err := q.readCube(tx, cube, args); err != nil {
 		return fmt.Errorf("cube: %w", err)
 	}
-	// The median of the waits, as percentile_cont takes it: the mean of
-	// the middle two of n sorted values (one when n is odd), found by
-	// counting through each group's waits in order.
-	median := `WITH h AS (
-	    SELECT tenant_id, service_line AS line, dim, grp, days, sum(people) AS people
-	    FROM report_days
-	    WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines)
-	    GROUP BY GROUPING SETS ((tenant_id, service_line, dim, grp, days), (service_line, dim, grp, days))),
-	c AS (
-	    SELECT tenant_id, line, dim, grp, days,
-	           sum(people) OVER (PARTITION BY tenant_id, line, dim, grp ORDER BY days) AS below,
-	           sum(people) OVER (PARTITION BY tenant_id, line, dim, grp) AS n
-	    FROM h)
-	SELECT tenant_id, line, dim, grp,
-	    ((min(days) FILTER (WHERE below > (n - 1) / 2) + min(days) FILTER (WHERE below > n / 2)) / 2.0)::float8 AS median,
-	    max(n)::bigint AS n
-	FROM c GROUP BY tenant_id, line, dim, grp`
-	if err := tx.Raw(median, args).Scan(&q.medians).Error; err != nil {
+	// How many people waited each number of days, per practice (summed
+	// in SQL into report_days); readMedians merges them across practices.
+	waits := `SELECT tenant_id, service_line, dim, grp, days, people FROM report_days
+	WHERE tenant_id = ANY(@ids) AND period = @period AND service_line = ANY(@lines)`
+	if err := q.readMedians(tx, waits, args); err != nil {
 		return fmt.Errorf("medians: %w", err)
 	}
 	enrol := `WITH q AS (
@@ -340,29 +332,40 @@ func (q *query) read(tx *db.Tx) error {
 		"hi": q.p.End.Format(time.DateOnly), "holidays": pq.StringArray(holidays)}).Scan(&q.fte).Error; err != nil {
 		return fmt.Errorf("workforce: %w", err)
 	}
-	trend := `SELECT tenant_id, period, service_line AS line, sum(seen)::bigint AS people, sum(sessions)::bigint AS sessions
-	FROM report_cells
-	WHERE tenant_id = ANY(@ids) AND period = ANY(@months) AND service_line = ANY(@lines) AND dim = ''
-	GROUP BY GROUPING SETS ((tenant_id, period, service_line), (period, service_line))`
-	if err := tx.Raw(trend, sql{"ids": ids, "lines": lines, "months": pq.StringArray(trendLabels(q.p))}).
-		Scan(&q.trend).Error; err != nil {
+	// Each practice's months; readTrend adds them up across practices.
+	trend := `SELECT tenant_id, period, service_line, seen, sessions FROM report_cells
+	WHERE tenant_id = ANY(@ids) AND period = ANY(@months) AND service_line = ANY(@lines) AND dim = ''`
+	if err := q.readTrend(tx, trend, sql{"ids": ids, "lines": lines, "months": pq.StringArray(trendLabels(q.p))}); err != nil {
 		return fmt.Errorf("trend: %w", err)
 	}
 	return nil
 }
 
-// readCube reads the cube's rows, each sum into its cubeRow field.
+// readCube reads each practice's cells and adds them up into the cells of
+// all practices: every sum counts a practice's own people, so the region's
+// figure is the sum of its practices' (a person on two practices' registers
+// is two people, as in every per-practice total). Adding 200 practices'
+// sums here costs a millisecond; GROUPING SETS in SQL sorted every row by
+// its text keys first, a tenth of a second.
 func (q *query) readCube(tx *db.Tx, cube string, args sql) error {
 	rows, err := tx.Raw(cube, args).Rows()
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	type group struct{ line, dim, grp string }
+	total := map[group]*cubeRow{}
 	var sums []byte
 	for rows.Next() {
 		var c cubeRow
 		if err := rows.Scan(&c.TenantID, &c.Line, &c.Dim, &c.Grp, &sums); err != nil {
 			return err
+		}
+		g := group{c.Line, c.Dim, c.Grp}
+		t := total[g]
+		if t == nil {
+			t = &cubeRow{Line: c.Line, Dim: c.Dim, Grp: c.Grp}
+			total[g] = t
 		}
 		rest := sums
 		for _, f := range factSums {
@@ -372,6 +375,7 @@ func (q *query) readCube(tx *db.Tx, cube string, args sql) error {
 				return fmt.Errorf("sum %s of %q: %w", f.name, sums, err)
 			}
 			*f.field(&c) = n
+			*f.field(t) += n
 			rest = tail
 		}
 		if len(rest) != 0 {
@@ -379,7 +383,109 @@ func (q *query) readCube(tx *db.Tx, cube string, args sql) error {
 		}
 		q.cube = append(q.cube, c)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range slices.SortedFunc(maps.Keys(total), func(a, b group) int {
+		return cmp.Or(strings.Compare(a.line, b.line), strings.Compare(a.dim, b.dim), strings.Compare(a.grp, b.grp))
+	}) {
+		q.cube = append(q.cube, *total[g])
+	}
+	return nil
+}
+
+// readMedians reads each practice's waits and finds the median wait of
+// each practice's groups and of all practices' (their waits together), as
+// percentile_cont(0.5) takes it: the mean of the middle two of n sorted
+// waits, the middle one when n is odd.
+func (q *query) readMedians(tx *db.Tx, waits string, args sql) error {
+	rows, err := tx.Raw(waits, args).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type group struct {
+		practice       uuid.NullUUID
+		line, dim, grp string
+	}
+	hist := map[group]map[int64]int64{}
+	add := func(g group, days, people int64) {
+		h := hist[g]
+		if h == nil {
+			h = map[int64]int64{}
+			hist[g] = h
+		}
+		h[days] += people
+	}
+	for rows.Next() {
+		var g group
+		var days, people int64
+		if err := rows.Scan(&g.practice, &g.line, &g.dim, &g.grp, &days, &people); err != nil {
+			return err
+		}
+		add(g, days, people)
+		g.practice = uuid.NullUUID{}
+		add(g, days, people)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for g, h := range hist {
+		days := slices.Sorted(maps.Keys(h))
+		var n int64
+		for _, d := range days {
+			n += h[d]
+		}
+		// nth is the wait at 0-based place k in sorted order.
+		nth := func(k int64) int64 {
+			var below int64
+			for _, d := range days {
+				if below += h[d]; below > k {
+					return d
+				}
+			}
+			return days[len(days)-1]
+		}
+		q.medians = append(q.medians, medianRow{TenantID: g.practice, Line: g.line, Dim: g.dim, Grp: g.grp,
+			Median: float64(nth((n-1)/2)+nth(n/2)) / 2, N: n})
+	}
+	slices.SortFunc(q.medians, func(a, b medianRow) int {
+		return cmp.Or(strings.Compare(a.TenantID.UUID.String(), b.TenantID.UUID.String()), strings.Compare(a.Line, b.Line),
+			strings.Compare(a.Dim, b.Dim), strings.Compare(a.Grp, b.Grp))
+	})
+	return nil
+}
+
+// readTrend reads each practice's months and adds them up into the months
+// of all practices.
+func (q *query) readTrend(tx *db.Tx, trend string, args sql) error {
+	rows, err := tx.Raw(trend, args).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type month struct{ period, line string }
+	total := map[month]*trendRow{}
+	for rows.Next() {
+		var t trendRow
+		if err := rows.Scan(&t.TenantID, &t.Period, &t.Line, &t.People, &t.Sessions); err != nil {
+			return err
+		}
+		q.trend = append(q.trend, t)
+		m := month{t.Period, t.Line}
+		if total[m] == nil {
+			total[m] = &trendRow{Period: t.Period, Line: t.Line}
+		}
+		total[m].People += t.People
+		total[m].Sessions += t.Sessions
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range total {
+		q.trend = append(q.trend, *t)
+	}
+	return nil
 }
 
 // TrendMonths are the 12 months ending with p's last month.

@@ -1,10 +1,13 @@
 package export
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +24,9 @@ var ErrUnprotected = fault.New(fault.KindConflict, "the report must be protected
 
 // Columns of the CSV, in order; the data dictionary describes each.
 var Columns = []string{"period", "practice", "service_line", "measure", "breakdown", "group", "value", "flags"}
+
+// csvRowBytes is about how long a row is, to size a buffer.
+const csvRowBytes = 75
 
 // BreakdownTotal is the breakdown column of a cell that is not broken down.
 const BreakdownTotal = "total"
@@ -48,28 +54,37 @@ func CSV(w io.Writer, r *report.Report) error {
 	if err != nil {
 		return fmt.Errorf("export.CSV: %w", err)
 	}
+	if b, ok := w.(*bytes.Buffer); ok {
+		// A region's file is some 19 MB: grow once, not by doubling.
+		b.Grow(csvRowBytes * (len(r.Cells) + 2*len(r.Trend) + 1))
+	}
 	cw := csv.NewWriter(w)
-	write := func(rec []string) {
-		for i := range rec {
-			rec[i] = neutralise(rec[i])
+	rec := make([]string, len(Columns))
+	write := func(fields ...string) {
+		for i, f := range fields {
+			rec[i] = neutralise(f)
 		}
 		// Errors stick in the writer; Error() after Flush reports the first.
 		_ = cw.Write(rec)
 	}
-	write(append([]string(nil), Columns...))
+	write(Columns...)
+	names := map[uuid.UUID]string{uuid.Nil: r.PracticeName(uuid.Nil)}
+	for _, p := range r.Practices {
+		names[p.ID] = p.Name
+	}
 	for _, i := range o.cells(r) {
-		c := r.Cells[i]
+		c := &r.Cells[i]
 		breakdown := c.Dim
 		if breakdown == "" {
 			breakdown = BreakdownTotal
 		}
-		write([]string{r.Period.Label, r.PracticeName(c.Practice), lineID(c.Line), c.Measure, breakdown, c.Group, c.Shown, c.Flag})
+		write(r.Period.Label, names[c.Practice], lineID(c.Line), c.Measure, breakdown, c.Group, c.Shown, c.Flag)
 	}
 	for _, i := range o.trend(r) {
-		p := r.Trend[i]
-		name, line := r.PracticeName(p.Practice), lineID(p.Line)
-		write([]string{p.Month.Label, name, line, report.MSessions, BreakdownTotal, "", p.Sessions.Shown, p.Sessions.Flag})
-		write([]string{p.Month.Label, name, line, report.MPeopleSeen, BreakdownTotal, "", p.People.Shown, p.People.Flag})
+		p := &r.Trend[i]
+		name, line := names[p.Practice], lineID(p.Line)
+		write(p.Month.Label, name, line, report.MSessions, BreakdownTotal, "", p.Sessions.Shown, p.Sessions.Flag)
+		write(p.Month.Label, name, line, report.MPeopleSeen, BreakdownTotal, "", p.People.Shown, p.People.Flag)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -181,9 +196,29 @@ func (a ranked) less(b ranked) bool {
 // cells returns the indexes of r.Cells in row order.
 func (o order) cells(r *report.Report) []int {
 	rs := make([]ranked, len(r.Cells))
-	for i, c := range r.Cells {
-		rs[i] = ranked{ranks: [5]int{o.practice[c.Practice], rank(o.line, c.Line), rank(o.measure, c.Measure),
-			rank(o.dim, c.Dim), rank(o.group[c.Dim], c.Group)}, ids: [4]string{c.Line, c.Measure, c.Dim, c.Group}, i: i}
+	// Neighbouring cells mostly share their practice, line and measure:
+	// look each up again only when it changes.
+	var prev *report.Cell
+	var ranks [5]int
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if prev == nil || c.Practice != prev.Practice {
+			ranks[0] = o.practice[c.Practice]
+		}
+		if prev == nil || c.Line != prev.Line {
+			ranks[1] = rank(o.line, c.Line)
+		}
+		if prev == nil || c.Measure != prev.Measure {
+			ranks[2] = rank(o.measure, c.Measure)
+		}
+		if prev == nil || c.Dim != prev.Dim {
+			ranks[3] = rank(o.dim, c.Dim)
+		}
+		if prev == nil || c.Dim != prev.Dim || c.Group != prev.Group {
+			ranks[4] = rank(o.group[c.Dim], c.Group)
+		}
+		prev = c
+		rs[i] = ranked{ranks: ranks, ids: [4]string{c.Line, c.Measure, c.Dim, c.Group}, i: i}
 	}
 	return sorted(rs)
 }
@@ -210,11 +245,41 @@ func (o order) trend(r *report.Report) []int {
 	return out
 }
 
+// sorted returns the indexes of rs in their order. Ranks below 4096 (every
+// catalogue rank, and practices up to 4095) are packed into one number
+// that decides most comparisons; only equal packs compare the rest (all of
+// them, should one rank not fit).
 func sorted(rs []ranked) []int {
-	sort.Slice(rs, func(a, b int) bool { return rs[a].less(rs[b]) })
-	out := make([]int, len(rs))
+	packed := make([]uint64, len(rs))
+pack:
 	for n, x := range rs {
-		out[n] = x.i
+		for _, v := range x.ranks {
+			if v < -1 || v >= 4095 {
+				// One that does not fit: pack none (all equal).
+				clear(packed)
+				break pack
+			}
+			packed[n] = packed[n]<<12 | uint64(v+1)
+		}
+	}
+	out := make([]int, len(rs))
+	for n := range out {
+		out[n] = n
+	}
+	slices.SortFunc(out, func(a, b int) int {
+		if packed[a] != packed[b] {
+			return cmp.Compare(packed[a], packed[b])
+		}
+		if rs[a].less(rs[b]) {
+			return -1
+		}
+		if rs[b].less(rs[a]) {
+			return 1
+		}
+		return 0
+	})
+	for n, x := range out {
+		out[n] = rs[x].i
 	}
 	return out
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"math/rand/v2"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -288,6 +291,34 @@ func TestFilename(t *testing.T) {
 	for _, tc := range tests {
 		if got := Filename(tc.r, tc.version, tc.ext); got != tc.want {
 			t.Errorf("Filename = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+// sorted packs ranks for speed; the order must be exactly ranked.less's,
+// including when a rank is too big to pack (a practice past 4095) or an id
+// is outside the catalogue (ties broken by the ids).
+func TestSortedMatchesLess(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, big := range []bool{false, true} {
+		rs := make([]ranked, 3000)
+		for i := range rs {
+			for f := range rs[i].ranks {
+				rs[i].ranks[f] = rng.IntN(4) - 1
+			}
+			if big && i == 17 {
+				rs[i].ranks[0] = 5000
+			}
+			rs[i].ids = [4]string{"l", string(rune('a' + rng.IntN(3))), "", ""}
+			rs[i].i = i
+		}
+		want := slices.Clone(rs)
+		sort.Slice(want, func(a, b int) bool { return want[a].less(want[b]) })
+		got := sorted(slices.Clone(rs))
+		for n := range got {
+			if got[n] != want[n].i {
+				t.Fatalf("big rank %v: position %d holds %d, want %d", big, n, got[n], want[n].i)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package protect
 import (
 	"bytes"
 	"cmp"
+	"math/bits"
 	"slices"
 
 	"github.com/google/uuid"
@@ -36,17 +37,23 @@ func (a ikey) compare(b ikey) int {
 
 // keys numbers the keys of a report's cells.
 type keys struct {
-	of    []ikey         // each cell's
-	index map[ikey]int32 // the cell with each key
+	of []ikey // each cell's
+	// The cell with each key: by packed key when the keys pack, else by
+	// ikey (a 64-bit key hashes and compares several times faster).
+	byPacked map[uint64]int32
+	byKey    map[ikey]int32
 	// ids of each field's values; a value no cell has is absent.
 	ids [5]map[string]uint32
 	// practice ids by UUID.
 	practices map[uuid.UUID]uint32
+	// packed is each key as one number in the same order, nil when the
+	// fields do not fit in 64 bits; width is each field's bits in it.
+	packed []uint64
+	width  [5]uint
 }
 
 func newKeys(cells []report.Cell) *keys {
-	k := &keys{of: make([]ikey, len(cells)), index: make(map[ikey]int32, len(cells)),
-		practices: map[uuid.UUID]uint32{}}
+	k := &keys{of: make([]ikey, len(cells)), practices: map[uuid.UUID]uint32{}}
 	// First number the values as they come, remembering the last value of
 	// each field (neighbouring cells mostly share them); then renumber in
 	// sort order.
@@ -113,13 +120,61 @@ func newKeys(cells []report.Cell) *keys {
 			k.ids[f][vs[id]] = uint32(place)
 		}
 	}
+	// Each key as one number too, when the fields' widths fit in 64 bits
+	// (a report would need millions of practices not to): one comparison
+	// instead of five.
+	width, total := [5]uint{}, uint(0)
+	for f := range rank {
+		width[f] = uint(bits.Len(uint(len(rank[f]))))
+		total += width[f]
+	}
+	k.width = width
+	if total <= 64 {
+		k.packed = make([]uint64, len(cells))
+		k.byPacked = make(map[uint64]int32, len(cells))
+	} else {
+		k.byKey = make(map[ikey]int32, len(cells))
+	}
 	for i := range k.of {
 		for f := range k.of[i] {
 			k.of[i][f] = rank[f][k.of[i][f]]
 		}
-		k.index[k.of[i]] = int32(i)
+		if k.packed != nil {
+			k.packed[i] = k.pack(k.of[i])
+			k.byPacked[k.packed[i]] = int32(i)
+		} else {
+			k.byKey[k.of[i]] = int32(i)
+		}
 	}
 	return k
+}
+
+func (k *keys) pack(key ikey) uint64 {
+	var packed uint64
+	for f, v := range key {
+		packed = packed<<k.width[f] | uint64(v)
+	}
+	return packed
+}
+
+// find returns the cell with this key.
+func (k *keys) find(key ikey) (int, bool) {
+	var i int32
+	var ok bool
+	if k.packed != nil {
+		i, ok = k.byPacked[k.pack(key)]
+	} else {
+		i, ok = k.byKey[key]
+	}
+	return int(i), ok
+}
+
+// compare orders cells i and j by key.
+func (k *keys) compare(i, j int) int {
+	if k.packed != nil {
+		return cmp.Compare(k.packed[i], k.packed[j])
+	}
+	return k.of[i].compare(k.of[j])
 }
 
 // with finds the cell whose key is cell i's with field f set to value.
@@ -130,8 +185,7 @@ func (k *keys) with(i, f int, value string) (int, bool) {
 	}
 	key := k.of[i]
 	key[f] = id
-	j, ok := k.index[key]
-	return int(j), ok
+	return k.find(key)
 }
 
 // keyLess orders keys for deterministic tie-breaking.
@@ -240,7 +294,7 @@ func additiveGroups(r *report.Report, metrics []*report.Metric, ks *keys) []addi
 	}
 	// Members join their groups in key order, so each group's members are
 	// in key order.
-	slices.SortFunc(order, func(a, b int32) int { return ks.of[a].compare(ks.of[b]) })
+	slices.SortFunc(order, func(a, b int32) int { return ks.compare(int(a), int(b)) })
 	var parents [3][]int32
 	for rule := range parents {
 		parents[rule] = make([]int32, len(order))
@@ -258,8 +312,8 @@ func additiveGroups(r *report.Report, metrics []*report.Metric, ks *keys) []addi
 		if k.Practice != uuid.Nil && hasAll {
 			key := ks.of[i]
 			key[fPractice] = allPractices
-			if j, ok := ks.index[key]; ok {
-				p[1] = int(j)
+			if j, ok := ks.find(key); ok {
+				p[1] = j
 			}
 		}
 		if k.Line != report.LineAll {
@@ -303,7 +357,7 @@ func additiveGroups(r *report.Report, metrics []*report.Metric, ks *keys) []addi
 				g.members = append(g.members, int(order[n]))
 			}
 		}
-		slices.SortFunc(groups, func(a, b additive) int { return ks.of[a.parent].compare(ks.of[b.parent]) })
+		slices.SortFunc(groups, func(a, b additive) int { return ks.compare(a.parent, b.parent) })
 		out = append(out, groups...)
 	}
 	return out
@@ -322,6 +376,5 @@ func parentOf(ks *keys, i int) (int, bool) {
 	}
 	key := ks.of[i]
 	key[fDim], key[fGroup] = dim, group
-	p, ok := ks.index[key]
-	return int(p), ok
+	return ks.find(key)
 }

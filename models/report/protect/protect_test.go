@@ -491,3 +491,61 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// The numbered keys order cells exactly as keyLess orders their keys, packed
+// or not.
+func TestKeysOrderAsKeyLess(t *testing.T) {
+	r := randomReport(rand.New(rand.NewPCG(3, 4)))
+	ks := newKeys(r.Cells)
+	if ks.packed == nil {
+		t.Fatal("a small report's keys were not packed")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	sign := func(less, more bool) int {
+		switch {
+		case less:
+			return -1
+		case more:
+			return 1
+		}
+		return 0
+	}
+	for range 20000 {
+		i, j := rng.IntN(len(r.Cells)), rng.IntN(len(r.Cells))
+		want := sign(keyLess(r.Cells[i].Key, r.Cells[j].Key), keyLess(r.Cells[j].Key, r.Cells[i].Key))
+		if got := ks.compare(i, j); got != want {
+			t.Fatalf("packed compare(%v, %v) = %d, want %d", r.Cells[i].Key, r.Cells[j].Key, got, want)
+		}
+		if got := ks.of[i].compare(ks.of[j]); got != want {
+			t.Fatalf("compare(%v, %v) = %d, want %d", r.Cells[i].Key, r.Cells[j].Key, got, want)
+		}
+	}
+}
+
+// find gives the same cell whether the keys are packed or not (a report too
+// wide to pack falls back to the five numbers).
+func TestKeysFindPackedOrNot(t *testing.T) {
+	r := randomReport(rand.New(rand.NewPCG(8, 9)))
+	packed := newKeys(r.Cells)
+	wide := *packed
+	wide.packed, wide.byPacked = nil, nil
+	wide.byKey = map[ikey]int32{}
+	for i, k := range wide.of {
+		wide.byKey[k] = int32(i)
+	}
+	for i := range r.Cells {
+		for _, line := range append([]string{report.LineAll}, report.Lines...) {
+			a, okA := packed.with(i, fLine, line)
+			b, okB := wide.with(i, fLine, line)
+			if a != b || okA != okB {
+				t.Fatalf("cell %d, line %q: packed %d %v, wide %d %v", i, line, a, okA, b, okB)
+			}
+			if okA && (r.Cells[a].Line != line || r.Cells[a].Measure != r.Cells[i].Measure || r.Cells[a].Practice != r.Cells[i].Practice) {
+				t.Fatalf("cell %d, line %q: found %+v", i, line, r.Cells[a].Key)
+			}
+		}
+	}
+	if _, ok := packed.with(0, fMeasure, "no such measure"); ok {
+		t.Fatal("found a cell of a measure no cell has")
+	}
+}

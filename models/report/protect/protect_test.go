@@ -549,3 +549,19 @@ func TestKeysFindPackedOrNot(t *testing.T) {
 		t.Fatal("found a cell of a measure no cell has")
 	}
 }
+
+// A cell's draw reads the bytes cellKey names, built in place: published
+// runs rounded with those draws must round the same way on a re-run.
+func TestDrawCellAtIsDrawOfCellKey(t *testing.T) {
+	d := newDrawer("seed")
+	for _, k := range []report.Key{
+		key(pA, report.LineHIP, report.MPeopleSeen, report.DimEthnicity, "maori"),
+		key(uuid.Nil, report.LineAll, report.MSessions, "", ""),
+		key(pB, report.LineSupportWorker, report.MReferrals, report.DimNZDep, "5"),
+	} {
+		want := newDrawer("seed").draw(cellKey(k))
+		if got := d.drawCellAt(&k, []byte(k.Practice.String())); got != want {
+			t.Errorf("%+v: drawCellAt %v, draw(cellKey) %v", k, got, want)
+		}
+	}
+}

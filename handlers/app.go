@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/tuhono/tuhono/handlers/webhooks"
+	"github.com/tuhono/tuhono/models/billing"
 	"context"
 	"errors"
 	"log/slog"
@@ -67,6 +69,9 @@ type Options struct {
 	// Keyring encrypts and decrypts clinical content (notes, handovers,
 	// measure answers); without one those routes answer 503, never clear text.
 	Keyring *keys.Keyring
+	// Billing is the Stripe billing service: the billing pages, and with
+	// billing configured the webhook at /webhooks/stripe.
+	Billing *billing.Service
 	// Mount adds routes before the catch-all 404 (the load driver's bare
 	// handlers, tests' slow handlers).
 	Mount func(app *fiber.App)
@@ -145,7 +150,10 @@ func New(o Options) (*fiber.App, error) {
 	if sessions != nil {
 		site.App(app, web.Deps{Accounts: o.Accounts, Sessions: sessions, Frame: frame, Directory: o.Directory,
 			TenantByID: o.TenantByID, Mailbox: o.Mailbox, OrgChoices: o.OrgChoices, DB: o.DB, Allowed: o.Allowed,
-			Keyring: o.Keyring})
+			Keyring: o.Keyring, Billing: o.Billing})
+	}
+	if o.Billing != nil && o.Billing.Cfg.Enabled() {
+		app.Post(webhooks.StripePath, webhooks.Stripe(o.Billing, o.Log))
 	}
 	a := api.New(app, api.Deps{DB: o.DB, Accounts: o.Accounts, Sessions: sessions, Frame: frame, Log: o.Log, Version: o.Version, Allowed: o.Allowed,
 		Keyring: o.Keyring})

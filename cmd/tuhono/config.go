@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/tuhono/tuhono/models/billing"
 	"encoding/base64"
 	"fmt"
 	"github.com/tuhono/tuhono/models/keys"
@@ -40,6 +41,10 @@ type Config struct {
 	SessionIdle       time.Duration // SESSION_IDLE_TIMEOUT
 	SessionLifetime   time.Duration // SESSION_LIFETIME
 	SMTP              SMTPConfig
+	// Billing: STRIPE_SECRET_KEY (empty: billing off), STRIPE_WEBHOOK_SECRET,
+	// STRIPE_PRICE_BASE, STRIPE_PRICE_SEAT, STRIPE_API_URL (another Stripe,
+	// such as stripe-mock), STRIPE_TRIAL_DAYS (30), BILLING_GRACE (336h).
+	Billing billing.Config
 }
 
 // SMTPConfig is the mail relay; with no SMTP_ADDR, the embedded development
@@ -98,6 +103,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.DBMaxConns = num("DB_MAX_CONNS", 20)
 	c.SessionIdle = dur("SESSION_IDLE_TIMEOUT", 30*time.Minute)
 	c.SessionLifetime = dur("SESSION_LIFETIME", 12*time.Hour)
+	c.Billing = billing.Config{SecretKey: getenv("STRIPE_SECRET_KEY"), WebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
+		PriceBase: getenv("STRIPE_PRICE_BASE"), PriceSeat: getenv("STRIPE_PRICE_SEAT"), APIURL: getenv("STRIPE_API_URL"),
+		TrialDays: 30, Grace: dur("BILLING_GRACE", billing.DefaultGrace)}
+	if v := getenv("STRIPE_TRIAL_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, "STRIPE_TRIAL_DAYS: use a whole number of days (0 for no trial)")
+		}
+		c.Billing.TrialDays = n
+	}
+	if err := c.Billing.Check(); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if k := getenv("SECRET_KEY"); k != "" {
 		b, err := base64.StdEncoding.DecodeString(k)
 		if err != nil || len(b) != 32 {

@@ -106,6 +106,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 	}
 	go deliverer.Run(bg, src.AppURL)
 	go reminder.NewSweeper(a.db, log).Run(bg, time.Minute)
+	if cfg.Billing.Enabled() {
+		go a.billing.Run(bg, 5*time.Second)
+	}
 
 	app, err := handlers.New(handlers.Options{
 		DB: a.db, Directory: a.directory, Log: log, Version: buildVersion(), BaseURL: cfg.BaseURL,
@@ -127,6 +130,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, hooks serveHooks) 
 		SessionLifetime: cfg.SessionLifetime,
 		Mount:           hooks.Mount,
 		Keyring:         a.keyring,
+		Billing:         a.billing,
 	})
 	if err != nil {
 		return err

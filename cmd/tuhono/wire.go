@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/billing"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/policy"
@@ -30,6 +31,7 @@ type app struct {
 	policy    *policy.Enforcer
 	directory *tenants.Directory
 	keyring   *keys.Keyring
+	billing   *billing.Service
 	master    keys.Provider
 	close     []func()
 }
@@ -72,6 +74,7 @@ func assemble(ctx context.Context, cfg Config, src *source, log *slog.Logger, ma
 		SealKey: key, IdleTimeout: cfg.SessionIdle, Lifetime: cfg.SessionLifetime, BaseURL: cfg.BaseURL,
 	})
 	a.directory = tenants.NewDirectory(onboarding.BySlug(d), 0)
+	a.billing = billing.New(d, cfg.Billing, log)
 	return a, nil
 }
 

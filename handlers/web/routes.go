@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tuhono/tuhono/models/billing"
 	"context"
 	"fmt"
 	"slices"
@@ -34,6 +35,8 @@ type Deps struct {
 	OrgChoices func(ctx context.Context, userID uuid.UUID) ([]account.Choice, error)
 	// Keyring encrypts and decrypts clinical content; nil refuses it.
 	Keyring *keys.Keyring
+	// Billing is the Stripe billing service; nil: no billing pages work.
+	Billing *billing.Service
 }
 
 // Route is one page route as the outside sees it: the HTTP matrix test walks

@@ -1,13 +1,14 @@
 package handlers
 
 import (
-	"github.com/tuhono/tuhono/handlers/webhooks"
-	"github.com/tuhono/tuhono/models/billing"
 	"context"
 	"errors"
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/tuhono/tuhono/handlers/webhooks"
+	"github.com/tuhono/tuhono/models/billing"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"

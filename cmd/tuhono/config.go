@@ -1,16 +1,17 @@
 package main
 
 import (
-	"github.com/tuhono/tuhono/models/billing"
 	"encoding/base64"
 	"fmt"
-	"github.com/tuhono/tuhono/models/keys"
 	"log/slog"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tuhono/tuhono/models/billing"
+	"github.com/tuhono/tuhono/models/keys"
 )
 
 // Config is every setting of the binary, read once from the environment and

@@ -1,10 +1,11 @@
 package web
 
 import (
-	"github.com/tuhono/tuhono/models/billing"
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/tuhono/tuhono/models/billing"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"

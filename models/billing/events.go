@@ -17,10 +17,10 @@ import (
 // Outcomes of Apply.
 const (
 	OutcomeApplied   = "applied"
-	OutcomeDuplicate = "duplicate"       // delivered before: nothing done
-	OutcomeOlder     = "older"           // older than the state held: recorded, not applied
+	OutcomeDuplicate = "duplicate"        // delivered before: nothing done
+	OutcomeOlder     = "older"            // older than the state held: recorded, not applied
 	OutcomeUnknown   = "unknown customer" // no account of ours: nothing done
-	OutcomeIgnored   = "ignored"         // a type or object we do not act on
+	OutcomeIgnored   = "ignored"          // a type or object we do not act on
 )
 
 // Handled are the event types Apply acts on; others are acknowledged and

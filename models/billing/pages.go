@@ -255,4 +255,3 @@ func (s *Service) AccountOfPayer(ctx context.Context, t uuid.UUID) (Account, boo
 	}
 	return a, true, nil
 }
-

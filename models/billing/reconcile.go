@@ -38,27 +38,26 @@ func (s *Service) Reconcile(ctx context.Context, fix bool) ([]Drift, error) {
 	if s.api == nil {
 		return nil, fmt.Errorf("billing.Reconcile: %w", ErrDisabled)
 	}
-	var accounts []struct {
+	type payer struct {
 		Account
 		Slug string
 	}
+	var accounts []payer
 	err := s.DB.Platform(ctx, "billing: reconcile with Stripe", func(tx *db.Tx) error {
 		var rows []struct {
-			accountRow
+			ID   uuid.UUID
 			Slug string
 		}
-		if err := tx.Raw(`SELECT a.id, a.payer_id, a.email, a.stripe_customer_id, a.stripe_subscription_id, a.base_item_id,
-			a.seat_item_id, a.status, a.stripe_status, a.state_at, a.past_due_since, a.grace_until, a.trial_end,
-			a.current_period_end, a.practices, a.seats, a.synced_at, a.created_at, t.slug
-			FROM billing_accounts a JOIN tenants t ON t.id = a.payer_id
+		if err := tx.Raw(`SELECT a.id, t.slug FROM billing_accounts a JOIN tenants t ON t.id = a.payer_id
 			WHERE a.stripe_subscription_id IS NOT NULL ORDER BY t.slug`).Scan(&rows).Error; err != nil {
 			return err
 		}
 		for _, r := range rows {
-			accounts = append(accounts, struct {
-				Account
-				Slug string
-			}{r.account(), r.Slug})
+			a, err := getAccount(tx, `id = ?`, r.ID)
+			if err != nil {
+				return err
+			}
+			accounts = append(accounts, payer{a, r.Slug})
 		}
 		return nil
 	})

@@ -61,13 +61,25 @@ func start() (string, error) {
 			return "", fmt.Errorf("stripe-mock is not installed: go install github.com/stripe/stripe-mock@v0.203.0")
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// stripe-mock also serves HTTPS, on 12112 unless told otherwise: give
+	// both free ports, so parallel test binaries do not collide.
+	free := func() (string, error) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		defer l.Close()
+		return l.Addr().String(), nil
+	}
+	addr, err := free()
 	if err != nil {
 		return "", err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "-http-addr", addr)
+	tls, err := free()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", tls)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("starting stripe-mock: %w", err)

@@ -478,3 +478,29 @@ func TestReconcileReportsAndFixesDrift(t *testing.T) {
 		t.Fatal("fixing sent no quantity update")
 	}
 }
+
+// A practice joining the paying PHO is one more at the base price.
+func TestNewPracticeUnderPayingPHO(t *testing.T) {
+	w := newWorld(t)
+	w.subscribed(w.pho.ID, "cus_grow"+w.pho.ID.String()[24:], "sub_grow"+w.pho.ID.String()[24:], 2, 0)
+	id := uuid.Must(uuid.NewV7())
+	w.platform(`INSERT INTO tenants (id, kind, parent_id, region_id, slug, name, time_zone, status)
+		VALUES (?, 'practice', ?, ?, ?, 'New practice', 'Pacific/Auckland', 'active')`, id, w.pho.ID, w.pho.RegionID, dbtest.Slug("new"))
+	if n, err := w.svc.RunOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("synced %d, %v", n, err)
+	}
+	if got := w.account(w.pho.ID); got.Practices != 3 {
+		t.Fatalf("the PHO pays for %d practices, want 3", got.Practices)
+	}
+	// It leaves for another PHO: the first pays for two again.
+	other := uuid.Must(uuid.NewV7())
+	w.platform(`INSERT INTO tenants (id, kind, region_id, slug, name, time_zone, status)
+		VALUES (?, 'pho', ?, ?, 'Other PHO', 'Pacific/Auckland', 'active')`, other, w.pho.RegionID, dbtest.Slug("other"))
+	w.platform(`UPDATE tenants SET parent_id = ? WHERE id = ?`, other, id)
+	if _, err := w.svc.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.account(w.pho.ID); got.Practices != 2 {
+		t.Fatalf("after it left, the PHO pays for %d practices, want 2", got.Practices)
+	}
+}

@@ -134,6 +134,25 @@ CREATE TRIGGER memberships_seats_insert AFTER INSERT ON memberships
 CREATE TRIGGER memberships_seats_update AFTER UPDATE ON memberships
     REFERENCING NEW TABLE AS changed_new OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION billing_seats_mark();
 
+-- A practice joining a PHO, leaving it, or being archived changes what
+-- its payer pays for.
+-- +goose StatementBegin
+CREATE FUNCTION billing_practice_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.kind = 'practice' AND (TG_OP = 'INSERT' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id
+                                  OR NEW.status IS DISTINCT FROM OLD.status) THEN
+        INSERT INTO billing_seat_changes (practice_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+    END IF;
+    -- The PHO it left pays for one fewer.
+    IF TG_OP = 'UPDATE' AND OLD.parent_id IS NOT NULL AND OLD.parent_id IS DISTINCT FROM NEW.parent_id THEN
+        INSERT INTO billing_seat_changes (practice_id) VALUES (OLD.parent_id) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER tenants_billing_mark AFTER INSERT OR UPDATE OF parent_id, status ON tenants
+    FOR EACH ROW EXECUTE FUNCTION billing_practice_mark();
+
 -- Each tenant's billing standing, kept by models/billing (platform scope)
 -- where the tenant's own transactions can read it: booking stops while it
 -- is suspended, or past_due beyond billing_grace_until.
@@ -144,6 +163,8 @@ ALTER TABLE tenants
 
 -- +goose Down
 ALTER TABLE tenants DROP COLUMN billing_grace_until, DROP COLUMN billing_status;
+DROP TRIGGER tenants_billing_mark ON tenants;
+DROP FUNCTION billing_practice_mark();
 DROP TRIGGER memberships_seats_update ON memberships;
 DROP TRIGGER memberships_seats_insert ON memberships;
 DROP FUNCTION billing_seats_mark_new();

@@ -164,6 +164,12 @@ func Hygiene(c *fiber.Ctx) error {
 		if !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0 || bytes.Contains(body, []byte(`\u0000`)) {
 			return badInput("the body must be UTF-8 text without NUL characters")
 		}
+	case mt == "application/json" && c.Path() == "/webhooks/stripe":
+		// Stripe's events: the handler verifies their signature over these
+		// exact bytes; they are JSON, UTF-8 without NUL.
+		if !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0 {
+			return badInput("the body must be UTF-8 text without NUL characters")
+		}
 	case mt == "text/csv" && strings.HasPrefix(c.Path(), "/api/v1/regions/"):
 		// The region API's bulk imports: the importer checks the encoding,
 		// NUL and every row itself, and reports each bad line.

@@ -56,6 +56,8 @@ func run(args []string) int {
 		err = regionCmd(ctx, cfg, log, args, os.Stdout)
 	case "keys":
 		err = keysCmd(ctx, cfg, log, args, os.Stdout)
+	case "billing":
+		err = billingCmd(ctx, cfg, log, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("tuhono", buildVersion())
 	case "help", "--help", "-h":
@@ -90,6 +92,9 @@ const usage = `usage:
                                  create and list regions; appoint a regional admin (the person must exist)
   tuhono keys rotate             re-wrap every practice's data key under the current NOTE_MASTER_KEY
                                  (keep the previous key listed after it until this reports nothing left)
+  tuhono billing reconcile [-fix]
+                                 compare Stripe's subscriptions and quantities with ours and list each drift;
+                                 -fix takes Stripe's status and resends our quantities (exit 1: drift remains)
   tuhono version                 print the version
 configuration is read from the environment: see README.md
 `

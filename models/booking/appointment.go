@@ -12,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/tuhono/tuhono/models/audit"
+	"github.com/tuhono/tuhono/models/billing"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
 	"github.com/tuhono/tuhono/models/reminder"
@@ -255,6 +256,9 @@ func BookIn(tx *db.Tx, actor uuid.UUID, n NewAppointment) (Appointment, []Warnin
 }
 
 func createIn(tx *db.Tx, actor uuid.UUID, n NewAppointment, status Status, ttl time.Duration) (Appointment, []Warning, error) {
+	if err := notSuspended(tx); err != nil {
+		return Appointment{}, nil, err
+	}
 	if err := checkPeople(tx, n); err != nil {
 		return Appointment{}, nil, err
 	}
@@ -286,6 +290,15 @@ func createIn(tx *db.Tx, actor uuid.UUID, n NewAppointment, status Status, ttl t
 		Object: "appointment", ObjectID: a.ID.String(), Detail: map[string]string{"status": string(a.Status), "kind": string(a.Kind)}})
 	return a, warnings, nil
 }
+
+// notSuspended refuses a new appointment (a booking, a hold, a confirmation, a
+// reschedule's new time, a place in a group) while the practice's billing
+// standing is suspended, or past due beyond its grace (issue 8), with
+// billing.ErrSuspended. It runs first in the booking's own transaction, so
+// a refusal leaves nothing behind. Only new bookings stop: reading,
+// moving along, completing and cancelling what is already booked never
+// call it, and no record is hidden.
+func notSuspended(tx *db.Tx) error { return billing.CheckBookable(tx, time.Now()) }
 
 // checkPeople confirms, inside the tenant wall, that the patient exists here,
 // the practitioner is an active member with the service line's role, and the

@@ -8,6 +8,11 @@
 // package only turns that refusal into a clear conflict. A person booked twice
 // at once is allowed, with a warning returned to whoever books.
 //
+// While a practice's billing standing is suspended (or past due beyond its
+// grace), every new appointment is refused with billing.ErrSuspended, checked
+// first in the booking's own transaction; what is already booked can still be
+// read, moved along its lifecycle, completed and cancelled.
+//
 // It reaches the database only through db.InTenant and db.ReadInTenant, so a
 // foreign id is simply not found. It never sends reminders itself (that is an
 // outbox job after commit) and knows nothing of HTTP.

@@ -17,6 +17,10 @@ import (
 func AddAttendee(ctx context.Context, d *db.DB, actor, id, patientID uuid.UUID) ([]Warning, error) {
 	var warnings []Warning
 	err := d.InTenant(ctx, func(tx *db.Tx) error {
+		// A place in a group is a new booking for that person.
+		if err := notSuspended(tx); err != nil {
+			return err
+		}
 		a, err := lock(tx, id) // serialises additions: the capacity check cannot race
 		if err != nil {
 			return err

@@ -42,6 +42,11 @@ func Confirm(ctx context.Context, d *db.DB, actor, id uuid.UUID) (Appointment, e
 		if a.Status != StatusHeld {
 			return "", nil, fault.New(fault.KindConflict, "only a held appointment can be confirmed", nil)
 		}
+		// Confirming books the person: a hold made before the practice
+		// was suspended lapses instead.
+		if err := notSuspended(tx); err != nil {
+			return "", nil, err
+		}
 		var expired bool
 		if err := tx.Raw(`SELECT hold_expires_at <= now() FROM appointments WHERE id = ?`, id).Scan(&expired).Error; err != nil {
 			return "", nil, err

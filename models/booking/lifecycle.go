@@ -131,6 +131,12 @@ func Reschedule(ctx context.Context, d *db.DB, actor, id uuid.UUID, startsAt tim
 	var out Appointment
 	var warnings []Warning
 	err := d.InTenant(ctx, func(tx *db.Tx) error {
+		// The new time is a new appointment, refused like any booking
+		// while the practice is suspended; the old one is then left as it
+		// was (cancelling it alone is Cancel, which is never refused).
+		if err := notSuspended(tx); err != nil {
+			return err
+		}
 		old, err := lock(tx, id)
 		if err != nil {
 			return err

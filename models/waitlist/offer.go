@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/models/audit"
+	"github.com/tuhono/tuhono/models/billing"
 	"github.com/tuhono/tuhono/models/booking"
 	"github.com/tuhono/tuhono/models/db"
 	"github.com/tuhono/tuhono/models/fault"
@@ -213,7 +214,9 @@ func bookFromWaitlist(ctx context.Context, d *db.DB, actor, entryID, appointment
 	}
 	a, w, err := booking.Book(ctx, d, actor, booking.NewAppointment{PractitionerID: old.PractitionerID, PatientID: e.PatientID,
 		Kind: booking.KindBooked, Mode: old.Mode, ServiceLine: old.ServiceLine, StartsAt: old.StartsAt, Minutes: old.Minutes()})
-	if errors.Is(err, fault.Conflict) {
+	// A suspended practice's refusal keeps its own words: the time is not
+	// taken, new bookings are paused (and the entry stays on the list).
+	if errors.Is(err, fault.Conflict) && !errors.Is(err, billing.ErrSuspended) {
 		return booking.Appointment{}, nil, ErrTaken
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ var (
 )
 
 // StripeMock returns the URL of a stripe-mock started for this test binary
-// (once, stopped when the process ends). A missing stripe-mock fails the
+// (once; killed when the test process ends). A missing stripe-mock fails the
 // test with what to install: it is never skipped.
 func StripeMock(t testing.TB) string {
 	t.Helper()
@@ -81,10 +82,11 @@ func start() (string, error) {
 	}
 	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", tls)
 	cmd.Stdout, cmd.Stderr = nil, nil
+	// Dies with the test binary (Linux): it would otherwise outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("starting stripe-mock: %w", err)
 	}
-	// Stopped with the test process: stripe-mock has no state to keep.
 	go func() { _ = cmd.Wait() }()
 	url := "http://" + addr
 	deadline := time.Now().Add(15 * time.Second)

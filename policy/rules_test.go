@@ -185,13 +185,19 @@ func TestDomainRules(t *testing.T) {
 		{"pho_admin", "patient", "read", false},
 		{"pho_admin", "tenant", "create", true}, // practices under its PHO (the handler checks the parent)
 		{"pho_admin", "tenant", "update", true},
-		{"pho_admin", "billing", "read", false},
+		{"pho_admin", "billing", "read", true}, // a PHO may pay for all its practices
+		{"pho_admin", "billing", "update", true},
 		{"regional_admin", "tenant", "create", true},
 		{"regional_admin", "contract", "create", true},
 		{"regional_admin", "report.publish", "create", true},
 		{"regional_admin", "staff", "invite", true},
 		{"regional_admin", "patient", "read", false},
-		{"regional_admin", "billing", "read", false},
+		{"regional_admin", "billing", "read", true}, // standings across the region, programme funding
+		{"regional_admin", "billing", "update", true},
+		{"gp", "billing", "read", false},
+		{"hip", "billing", "read", false},
+		{"funder", "billing", "read", false},
+		{"platform_operator", "billing", "read", false},
 		{"platform_operator", "tenant", "create", true},
 		{"platform_operator", "region", "create", true},
 		{"platform_operator", "audit", "read", true},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tuhono/tuhono/handlers/httpx"
+	"github.com/tuhono/tuhono/models/billing"
 	"github.com/tuhono/tuhono/models/booking"
 	"github.com/tuhono/tuhono/models/calendar"
 	"github.com/tuhono/tuhono/models/fault"
@@ -222,6 +224,10 @@ func (h *handler) patientHold(c *fiber.Ctx) error {
 		switch fe.Kind {
 		case fault.KindConflict:
 			f.Message = "That time is taken: the practitioner is already booked then. Choose another time."
+			if errors.Is(err, billing.ErrSuspended) {
+				// Not the time's fault: say why bookings are paused.
+				f.Message = sentence(fe.Message)
+			}
 			status = fiber.StatusConflict
 		case fault.KindNotFound:
 			f.Fail("practitioner_id", "choose a practitioner of this practice")

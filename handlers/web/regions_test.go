@@ -22,9 +22,9 @@ import (
 
 // orgStack is newStack with the policy's Allowed wired into the pages, as
 // handlers.New wires it: region and platform routes need it.
-func orgStack(t *testing.T) *stack {
+func orgStack(t *testing.T, opts ...stackOptions) *stack {
 	t.Helper()
-	s := newStack(t, testBase)
+	s := newStack(t, testBase, opts...)
 	dir := tenants.NewDirectory(onboarding.BySlug(s.env.DB), 0)
 	sessions := &httpx.Sessions{Accounts: s.accounts, BaseURL: testBase, Lifetime: 12 * time.Hour, Roles: s.enforcer.RolesIn}
 	frame := &httpx.Frame{Log: dbtest.Quiet, RequestTimeout: 20 * time.Second, Pages: s.site, Directory: dir,
@@ -36,7 +36,7 @@ func orgStack(t *testing.T) *stack {
 		TenantByID: func(ctx context.Context, id uuid.UUID) (tenants.Tenant, error) {
 			return onboarding.ByID(ctx, s.env.DB, id)
 		},
-		Allowed: s.enforcer.Allowed})
+		Allowed: s.enforcer.Allowed, Billing: s.billing})
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.app = app
 	return s

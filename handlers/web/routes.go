@@ -94,7 +94,7 @@ var (
 // refuses to start.
 var table = slices.Concat(identityPages, regionPages, importPages, practicePages, phoPages,
 	patientPages, calendarPages, handoverPages, referralPages, schedulePages, notePages, inboxPages,
-	contractPages, workforcePages, reportPages, funderPages, dashboardPages)
+	contractPages, workforcePages, reportPages, funderPages, dashboardPages, billingPages)
 
 var identityPages = []page{
 	// Sign-in and out: signin.go, mfa.go, signout.go

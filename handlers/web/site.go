@@ -103,6 +103,9 @@ type userNav struct {
 type tenantNav struct {
 	Name string
 	Nav  []navItem
+	// Billing is the past-due or paused-bookings banner, for those who
+	// read billing; nil when all is well.
+	Billing *billingBanner
 }
 
 // navItem is one bilingual navigation link. Only pages that exist are listed.

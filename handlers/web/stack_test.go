@@ -18,6 +18,7 @@ import (
 
 	"github.com/tuhono/tuhono/handlers/httpx"
 	"github.com/tuhono/tuhono/models/account"
+	"github.com/tuhono/tuhono/models/billing"
 	"github.com/tuhono/tuhono/models/db/dbtest"
 	"github.com/tuhono/tuhono/models/onboarding"
 	"github.com/tuhono/tuhono/models/outbox"
@@ -36,6 +37,7 @@ type stack struct {
 	site     *Site
 	accounts *account.Service
 	enforcer *policy.Enforcer
+	billing  *billing.Service
 	base     string // the origin the server believes it has (BaseURL)
 }
 
@@ -49,6 +51,10 @@ type stackOptions struct {
 	mount func(*fiber.App)
 	// doc is the OpenAPI document the reference page shows.
 	doc *huma.OpenAPI
+	// billing configures the billing service (billingtest.Config for
+	// stripe-mock); the zero value is billing off, as without
+	// STRIPE_SECRET_KEY.
+	billing billing.Config
 }
 
 // newStack builds the site for base (e.g. http://127.0.0.1:41234); the frame
@@ -96,6 +102,7 @@ func newStack(t testing.TB, base string, opts ...stackOptions) *stack {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
+	bill := billing.New(env.DB, o.billing, dbtest.Quiet)
 	box := func(ctx context.Context) ([]outbox.Message, error) { return outbox.Recent(ctx, env.DB, 200) }
 	if o.mailbox != nil {
 		box = o.mailbox
@@ -109,6 +116,7 @@ func newStack(t testing.TB, base string, opts ...stackOptions) *stack {
 		DB:      env.DB,
 		Allowed: enforcer.Allowed,
 		Keyring: testKeyring(t),
+		Billing: bill,
 	})
 	doc := o.doc
 	if doc == nil {
@@ -120,7 +128,7 @@ func newStack(t testing.TB, base string, opts ...stackOptions) *stack {
 		o.mount(app)
 	}
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	return &stack{env: env, app: app, site: site, accounts: accounts, enforcer: enforcer, base: base}
+	return &stack{env: env, app: app, site: site, accounts: accounts, enforcer: enforcer, billing: bill, base: base}
 }
 
 const testBase = "http://tuhono.test"

@@ -58,6 +58,10 @@ func (h *handler) tenantPage(c *fiber.Ctx, title, path string) layout {
 	if t.Kind == tenants.KindPHO && h.can(ctx, tenantRead) {
 		nav = append(nav, navItem{Mi: "Ngā whare haumanu", En: "Practices", Href: tenantPath(t.Slug, "/practices")})
 	}
+	readsBilling := h.can(ctx, permBillingRead)
+	if readsBilling {
+		nav = append(nav, navItem{En: "Billing", Href: tenantPath(t.Slug, "/billing")})
+	}
 	if h.can(ctx, tenantSettings) {
 		// Two pages, two names: the organisation's rules (MFA, contact
 		// target) and the practice's details (hours, rooms, reminders).
@@ -66,6 +70,10 @@ func (h *handler) tenantPage(c *fiber.Ctx, title, path string) layout {
 	}
 	markCurrent(nav, full)
 	l.Tenant = &tenantNav{Name: t.Name, Nav: nav}
+	if readsBilling {
+		// Only those who can act on it see it: a clinician cannot pay.
+		l.Tenant.Billing = h.billingBannerFor(ctx, t)
+	}
 	return l
 }
 

@@ -135,6 +135,7 @@ type Payer struct {
 	Kind     string // pho or practice
 	ParentID uuid.UUID
 	Exempt   bool
+	Reason   string // why it is programme-funded
 	// Account is the account that pays for the tenant, when one does.
 	Account *Account
 }
@@ -157,16 +158,19 @@ func payerOf(tx *db.Tx, t uuid.UUID) (Payer, error) {
 	var rows []struct {
 		Kind     string
 		ParentID *uuid.UUID
-		Exempt   bool
+		Reason   *string
 	}
-	if err := tx.Raw(`SELECT kind, parent_id, EXISTS (SELECT 1 FROM billing_exemptions e WHERE e.practice_id = t.id) AS exempt
+	if err := tx.Raw(`SELECT kind, parent_id, (SELECT reason FROM billing_exemptions e WHERE e.practice_id = t.id) AS reason
 		FROM tenants t WHERE id = ?`, t).Scan(&rows).Error; err != nil {
 		return Payer{}, err
 	}
 	if len(rows) == 0 {
 		return Payer{}, fault.NotFound
 	}
-	p := Payer{TenantID: t, Kind: rows[0].Kind, Exempt: rows[0].Exempt}
+	p := Payer{TenantID: t, Kind: rows[0].Kind, Exempt: rows[0].Reason != nil}
+	if p.Exempt {
+		p.Reason = *rows[0].Reason
+	}
 	if rows[0].ParentID != nil {
 		p.ParentID = *rows[0].ParentID
 	}

@@ -156,7 +156,9 @@ func (s *Service) SetExempt(ctx context.Context, practice, by uuid.UUID, reason 
 			WHERE t.id = ?`, practice).Scan(&payers).Error; err != nil {
 			return err
 		}
-		standing := StatusNone
+		// Exempt; or, no longer, the standing of the account that pays
+		// for it now (grace included), or none.
+		standing, grace := StatusNone, (*time.Time)(nil)
 		if reason != "" {
 			standing = StatusExempt
 		}
@@ -166,13 +168,13 @@ func (s *Service) SetExempt(ctx context.Context, practice, by uuid.UUID, reason 
 				return err
 			}
 			if reason == "" {
-				standing = a.Status
+				standing, grace = a.Status, a.GraceUntil
 			}
 			if err := enqueue(tx, id); err != nil {
 				return err
 			}
 		}
-		return tx.Exec(`UPDATE tenants SET billing_status = ?, billing_grace_until = NULL WHERE id = ?`, standing, practice).Error
+		return tx.Exec(`UPDATE tenants SET billing_status = ?, billing_grace_until = ? WHERE id = ?`, standing, grace, practice).Error
 	})
 	if err != nil {
 		return fmt.Errorf("billing.SetExempt: %w", err)
@@ -213,7 +215,7 @@ func (s *Service) RegionStandings(ctx context.Context, region uuid.UUID) ([]Stan
 			LEFT JOIN billing_accounts a ON e.practice_id IS NULL AND a.payer_id IN (t.id, t.parent_id)
 			LEFT JOIN tenants p ON p.id = a.payer_id
 			WHERE t.region_id = ? AND t.status <> 'archived'
-			ORDER BY coalesce(t.parent_id, t.id), t.kind DESC, t.name`, region).Scan(&rows).Error
+			ORDER BY coalesce(t.parent_id, t.id), CASE t.kind WHEN 'pho' THEN 0 ELSE 1 END, t.name`, region).Scan(&rows).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("billing.RegionStandings: %w", err)

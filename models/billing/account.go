@@ -332,6 +332,15 @@ func Suspended(status string, graceUntil *time.Time, now time.Time) bool {
 	return false
 }
 
+// Effective is the standing a status and grace date amount to now: past
+// due beyond its grace reads as suspended.
+func Effective(status string, graceUntil *time.Time, now time.Time) string {
+	if status == StatusPastDue && Suspended(status, graceUntil, now) {
+		return StatusSuspended
+	}
+	return status
+}
+
 // ErrSuspended is what a booking gets while its practice is suspended.
 var ErrSuspended = fault.New(fault.KindConflict,
 	"New bookings are paused: this practice's Tūhono subscription is suspended. Every record can still be read and exported; "+

@@ -223,10 +223,8 @@ func (s *Service) RegionStandings(ctx context.Context, region uuid.UUID) ([]Stan
 	now := s.now()
 	out := make([]Standing, len(rows))
 	for i, r := range rows {
-		st := Standing{TenantID: r.ID, Slug: r.Slug, Name: r.Name, Kind: r.Kind, Status: r.BillingStatus, GraceUntil: r.BillingGraceUntil}
-		if Suspended(r.BillingStatus, r.BillingGraceUntil, now) && r.BillingStatus == StatusPastDue {
-			st.Status = StatusSuspended
-		}
+		st := Standing{TenantID: r.ID, Slug: r.Slug, Name: r.Name, Kind: r.Kind,
+			Status: Effective(r.BillingStatus, r.BillingGraceUntil, now), GraceUntil: r.BillingGraceUntil}
 		if r.PayerName != nil && r.PayerID != nil && *r.PayerID != r.ID {
 			st.PaidBy = *r.PayerName
 		}

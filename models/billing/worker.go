@@ -16,12 +16,7 @@ import (
 
 // Effective is the standing an account's payer and practices have now:
 // past due beyond its grace reads as suspended.
-func (a Account) Effective(now time.Time) string {
-	if a.Status == StatusPastDue && Suspended(a.Status, a.GraceUntil, now) {
-		return StatusSuspended
-	}
-	return a.Status
-}
+func (a Account) Effective(now time.Time) string { return Effective(a.Status, a.GraceUntil, now) }
 
 // lease is how long a claimed job is held before another worker may take
 // it (a worker that died mid-call).

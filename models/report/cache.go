@@ -21,10 +21,10 @@ import (
 // their report does.
 const versionSQL = `SELECT coalesce(sum(version), 0)::bigint FROM report_versions WHERE tenant_id = ANY(?)`
 
-// Version returns what the report inputs of the practices are at, and
+// inputsVersion returns what the report inputs of the practices are at, and
 // whether any of them has facts waiting to be rebuilt (then no kept report
 // is current, whatever the version says).
-func Version(ctx context.Context, d *db.DB, purpose string, practices []uuid.UUID) (version int64, stale bool, err error) {
+func inputsVersion(ctx context.Context, d *db.DB, purpose string, practices []uuid.UUID) (version int64, stale bool, err error) {
 	err = d.AcrossTenants(ctx, practices, purpose, func(tx *db.Tx) error {
 		var n int64
 		if err := tx.Raw(`SELECT count(*) FROM report_stale WHERE tenant_id = ANY(?)`, pq.Array(practices)).
@@ -35,7 +35,7 @@ func Version(ctx context.Context, d *db.DB, purpose string, practices []uuid.UUI
 		return tx.Raw(versionSQL, pq.Array(practices)).Scan(&version).Error
 	})
 	if err != nil {
-		return 0, false, fmt.Errorf("report.Version: %w", err)
+		return 0, false, fmt.Errorf("report.inputsVersion: %w", err)
 	}
 	return version, stale, nil
 }
@@ -93,7 +93,7 @@ func (c *Cache) Finished(ctx context.Context, d *db.DB, purpose, kind string, s 
 	}
 	key := CacheKey(kind, s, p)
 	if len(ids) > 0 {
-		v, stale, err := Version(ctx, d, purpose, ids)
+		v, stale, err := inputsVersion(ctx, d, purpose, ids)
 		if err != nil {
 			return nil, err
 		}

@@ -111,7 +111,7 @@ type Report struct {
 	Trend     []TrendPoint // the months up to and including the period's last
 	AsOf      time.Time    // the snapshot the facts were read at
 	// Version is what the practices' report inputs were at in that
-	// snapshot (Version): equal versions, equal figures.
+	// snapshot (report_versions): equal versions, equal figures.
 	Version   int64
 	Protected bool // protect.Apply has filled Shown and Flag
 }

@@ -13,8 +13,8 @@ import (
 
 // ikey is a cell's key as numbers: practice, line, measure, breakdown and
 // group, each numbered in the sort order of its values (practices by their
-// bytes, the rest as strings), so comparing ikeys orders cells as keyLess
-// orders their keys. A region's report has a quarter of a million cells:
+// bytes, the rest as strings), so comparing ikeys orders cells as comparing
+// their keys field by field does. A region's report has a quarter of a million cells:
 // hashing and comparing these is several times cheaper than the strings.
 type ikey [5]uint32
 
@@ -186,23 +186,6 @@ func (k *keys) with(i, f int, value string) (int, bool) {
 	key := k.of[i]
 	key[f] = id
 	return k.find(key)
-}
-
-// keyLess orders keys for deterministic tie-breaking.
-func keyLess(a, b report.Key) bool {
-	if c := bytes.Compare(a.Practice[:], b.Practice[:]); c != 0 {
-		return c < 0
-	}
-	if a.Line != b.Line {
-		return a.Line < b.Line
-	}
-	if a.Measure != b.Measure {
-		return a.Measure < b.Measure
-	}
-	if a.Dim != b.Dim {
-		return a.Dim < b.Dim
-	}
-	return a.Group < b.Group
 }
 
 // additive is a set of cells that sum (at most) to a parent cell, for one

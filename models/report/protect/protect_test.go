@@ -1,6 +1,7 @@
 package protect
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -564,4 +565,22 @@ func TestDrawCellAtIsDrawOfCellKey(t *testing.T) {
 			t.Errorf("%+v: drawCellAt %v, draw(cellKey) %v", k, got, want)
 		}
 	}
+}
+
+// keyLess is the order of keys, spelled out on the keys themselves: the
+// oracle for the numbered keys' order.
+func keyLess(a, b report.Key) bool {
+	if c := bytes.Compare(a.Practice[:], b.Practice[:]); c != 0 {
+		return c < 0
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	if a.Measure != b.Measure {
+		return a.Measure < b.Measure
+	}
+	if a.Dim != b.Dim {
+		return a.Dim < b.Dim
+	}
+	return a.Group < b.Group
 }
